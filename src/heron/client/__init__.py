@@ -1,0 +1,3 @@
+"""heron's HTTP client: sessions, connectors, requests and responses."""
+
+__all__: tuple[str, ...] = ()
