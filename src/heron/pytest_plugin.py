@@ -1,0 +1,1 @@
+"""heron's pytest plugin (fixtures arrive with the test-utilities work)."""
