@@ -91,16 +91,28 @@ class ContentEncodingError(BadHttpMessage):
 
 
 class LineTooLong(BadHttpMessage):
-    """A start line or header field is longer than the configured limit."""
+    """A start line or header field is longer than the configured limit.
+
+    ``code`` is 431 (Request Header Fields Too Large) for a header field and 414
+    (URI Too Long) when the request line is too long; pass ``code=414`` for that.
+    """
 
     code = 431
 
     def __init__(
-        self, line: str = "", limit: int | str = "Unknown", actual_size: int | str = ""
+        self,
+        line: str = "",
+        limit: int | str = "Unknown",
+        actual_size: int | str = "",
+        *,
+        code: int | None = None,
     ) -> None:
         self.line = line
         self.limit = limit
-        super().__init__(f"Got more than {limit} bytes ({actual_size}) when reading {line}.")
+        self.actual_size = actual_size
+        super().__init__(
+            f"Got more than {limit} bytes ({actual_size}) when reading {line}.", code=code
+        )
 
 
 class TooManyHeaders(BadHttpMessage):
