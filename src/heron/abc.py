@@ -12,3 +12,11 @@ __all__ += ("AbstractMatchInfo", "AbstractRouter", "AbstractView")
 from .writer import AbstractStreamWriter  # noqa: E402 - appended per owner
 
 __all__ += ("AbstractStreamWriter",)
+
+from .client.abc import AbstractCookieJar, AbstractResolver, ResolveResult  # noqa: E402
+
+__all__ += ("AbstractCookieJar", "AbstractResolver", "ResolveResult")
+
+from .web.log import AbstractAccessLogger  # noqa: E402
+
+__all__ += ("AbstractAccessLogger",)

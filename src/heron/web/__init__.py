@@ -1,3 +1,129 @@
 """heron.web: the HTTP server, with aiohttp.web's public API."""
 
+# -- application layer: apps, routing, middlewares, static files ----------------------
+from .abc import AbstractMatchInfo, AbstractRouter, AbstractView
+from .app import AppKey, Application, CleanupError
+from .classview import View
+from .fileresponse import FileResponse
+from .forms import FileField
+from .middlewares import middleware, normalize_path_middleware
+from .resources import (
+    AbstractResource,
+    AbstractRoute,
+    DynamicResource,
+    MatchInfoError,
+    PlainResource,
+    PrefixedSubAppResource,
+    PrefixResource,
+    Resource,
+    ResourceRoute,
+    SystemRoute,
+    UrlMappingMatchInfo,
+)
+from .routedef import (
+    AbstractRouteDef,
+    RouteDef,
+    RouteTableDef,
+    StaticDef,
+    delete,
+    get,
+    head,
+    options,
+    patch,
+    post,
+    put,
+    route,
+    static,
+    view,
+)
+from .staticfiles import StaticResource
+from .urldispatcher import UrlDispatcher
+
 __all__: tuple[str, ...] = ()
+
+__all__ += (
+    "AbstractMatchInfo",
+    "AbstractResource",
+    "AbstractRoute",
+    "AbstractRouteDef",
+    "AbstractRouter",
+    "AbstractView",
+    "AppKey",
+    "Application",
+    "CleanupError",
+    "DynamicResource",
+    "FileField",
+    "FileResponse",
+    "MatchInfoError",
+    "PlainResource",
+    "PrefixResource",
+    "PrefixedSubAppResource",
+    "Resource",
+    "ResourceRoute",
+    "RouteDef",
+    "RouteTableDef",
+    "StaticDef",
+    "StaticResource",
+    "SystemRoute",
+    "UrlDispatcher",
+    "UrlMappingMatchInfo",
+    "View",
+    "delete",
+    "get",
+    "head",
+    "middleware",
+    "normalize_path_middleware",
+    "options",
+    "patch",
+    "post",
+    "put",
+    "route",
+    "static",
+    "view",
+)
+
+# -- server core: connections, requests, responses, exceptions, runners ------------------
+from .exceptions import *  # noqa: E402, F403 - the whole HTTP exception tree
+from .exceptions import __all__ as _exceptions_all  # noqa: E402
+from .log import AbstractAccessLogger, AccessLogger  # noqa: E402
+from .protocol import RequestHandler  # noqa: E402
+from .request import BaseRequest, Request  # noqa: E402
+from .response import ContentCoding, Response, StreamResponse, json_response  # noqa: E402
+from .run_app import run_app  # noqa: E402
+from .runner import (  # noqa: E402
+    AppRunner,
+    BaseRunner,
+    BaseSite,
+    GracefulExit,
+    ServerRunner,
+    SockSite,
+    TCPSite,
+    UnixSite,
+)
+from .server import Server  # noqa: E402
+from .websocket import WebSocketReady, WebSocketResponse  # noqa: E402
+
+__all__ += _exceptions_all
+__all__ += (
+    "AbstractAccessLogger",
+    "AccessLogger",
+    "AppRunner",
+    "BaseRequest",
+    "BaseRunner",
+    "BaseSite",
+    "ContentCoding",
+    "GracefulExit",
+    "Request",
+    "RequestHandler",
+    "Response",
+    "Server",
+    "ServerRunner",
+    "SockSite",
+    "StreamResponse",
+    "TCPSite",
+    "UnixSite",
+    "WebSocketReady",
+    "WebSocketResponse",
+    "json_response",
+    "run_app",
+)

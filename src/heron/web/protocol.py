@@ -1,0 +1,629 @@
+"""One :class:`RequestHandler` per connection: parse, dispatch, answer, keep alive.
+
+``data_received`` feeds the sans-IO parser directly; request heads go into a bounded
+queue and body bytes into each request's :class:`~heron.streams.StreamReader`. One
+task per connection (not per request) takes requests from the queue in order, awaits
+the handler inline and writes its response, so pipelined requests are answered in
+the order they came.
+
+Timers (one lazily re-armed ``call_at`` handle per connection):
+
+* request head deadline (``request_head_timeout``): a new connection must deliver a
+  complete request head in time, and so must a kept-alive connection once the first
+  byte of its next request arrived. Silent clients are closed; clients that sent part
+  of a head get ``408``. Trickling bytes never extend the deadline.
+* keep-alive (``keepalive_timeout``, 75 s): an idle kept-alive connection is closed.
+
+Upgrades: after a ``101`` response a handler (the WebSocket layer) calls
+:meth:`RequestHandler.switch_protocol` and receives the raw bytes from then on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import socket
+import traceback
+from collections import deque
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Final
+
+from .. import hdrs
+from ..flow import BaseProtocol
+from ..http.errors import HttpProcessingError
+from ..http.models import EndOfMessage, HttpVersion11, RawRequestMessage, Upgrade
+from ..http.parser import HttpRequestParser
+from ..http.reasons import reason_phrase
+from ..http.serializer import serialize_response_head
+from ..streams import EMPTY_PAYLOAD, StreamReader
+from ..writer import StreamWriter
+from .exceptions import HTTPException, HTTPExpectationFailed
+from .log import server_logger
+from .response import SERVER_SOFTWARE, Response, StreamResponse, _http_date
+
+if TYPE_CHECKING:
+    import logging
+
+    from .log import AbstractAccessLogger
+    from .request import BaseRequest
+    from .server import Server
+
+__all__ = ("RequestHandler",)
+
+_HEAD: Final = 1
+_KEEPALIVE: Final = 2
+
+_Item = tuple[RawRequestMessage, StreamReader] | HttpProcessingError
+_Handler = Callable[["BaseRequest"], Awaitable[StreamResponse]]
+
+
+class RequestHandler(BaseProtocol):
+    """The server side of one HTTP/1.x connection.
+
+    Created by :class:`~heron.web.Server` for each accepted connection; the keyword
+    arguments are the server's connection settings (see :class:`~heron.web.Server`).
+    """
+
+    def __init__(
+        self,
+        manager: Server,
+        *,
+        loop: asyncio.AbstractEventLoop,
+        keepalive_timeout: float = 75.0,
+        request_head_timeout: float = 30.0,
+        tcp_keepalive: bool = True,
+        logger: logging.Logger = server_logger,
+        access_logger: AbstractAccessLogger | None = None,
+        max_line_size: int = 8190,
+        max_field_size: int = 8190,
+        max_headers: int = 128,
+        max_pipelined: int = 16,
+        lingering_time: float = 10.0,
+        read_bufsize: int = 2**16,
+        auto_decompress: bool = True,
+        handler_cancellation: bool = False,
+        debug: bool | None = None,
+    ) -> None:
+        super().__init__(loop)
+        self._loop: asyncio.AbstractEventLoop = loop
+        self._manager = manager
+        self._keepalive_timeout = keepalive_timeout
+        self._head_timeout = request_head_timeout
+        self._tcp_keepalive = tcp_keepalive
+        self.logger = logger
+        self._access_logger = access_logger
+        self._parser_args = (max_line_size, max_field_size, max_headers, auto_decompress)
+        self._max_pipelined = max_pipelined
+        self._lingering_time = lingering_time
+        self._read_bufsize = read_bufsize
+        self._handler_cancellation = handler_cancellation
+        self._debug = loop.get_debug() if debug is None else debug
+
+        self._parser: HttpRequestParser | None = None
+        self._messages: deque[_Item] = deque()
+        self._payload: StreamReader | None = None  # the body being received
+        self._waiter: asyncio.Future[None] | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._handling = False
+        self._close_requested = False
+        self._parse_failed = False
+        self._pipeline_paused = False
+        self._lost_waiter: asyncio.Future[None] | None = None
+        # Upgrade state: the parser stopped at Upgrade(tail); bytes after it wait here.
+        self._upgraded = False
+        self._upgrade_data: list[bytes] = []
+        self._on_data: Callable[[bytes], None] | None = None
+        self._on_lost: Callable[[BaseException | None], None] | None = None
+        self._on_shutdown: Callable[[], Awaitable[object]] | None = None
+        # Timer state.
+        self._timer: asyncio.TimerHandle | None = None
+        self._timer_kind = 0
+        self._deadline = 0.0
+        self._head_bytes = False
+
+    # -- public knobs ------------------------------------------------------------
+
+    @property
+    def keepalive_timeout(self) -> float:
+        """Seconds an idle kept-alive connection stays open."""
+        return self._keepalive_timeout
+
+    def keep_alive(self, val: bool) -> None:
+        """Allow (True) or forbid (False) more requests on this connection."""
+        self._close_requested = not val
+
+    def force_close(self) -> None:
+        """Close the connection after the current request."""
+        self._close_requested = True
+
+    def close(self) -> None:
+        """Stop after the request in progress; an idle connection closes at once."""
+        self._close_requested = True
+        self._wake()
+
+    # -- asyncio.Protocol ------------------------------------------------------------
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        """Start the connection's task and the request head deadline."""
+        super().connection_made(transport)
+        if self._tcp_keepalive:
+            sock = transport.get_extra_info("socket")
+            if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
+                try:
+                    sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+                except OSError:  # pragma: no cover - platform specific
+                    pass
+        line, field, headers, decompress = self._parser_args
+        self._parser = HttpRequestParser(
+            max_line_size=line,
+            max_field_size=field,
+            max_headers=headers,
+            auto_decompress=decompress,
+        )
+        self._manager.connection_made(self, transport)
+        self._task = self._loop.create_task(self._run())
+        self._arm(_HEAD, self._loop.time() + self._head_timeout)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        """Fail unfinished bodies, stop the task (or cancel the handler if configured)."""
+        super().connection_lost(exc)
+        self._manager.connection_lost(self, exc)
+        self._cancel_timer()
+        if self._on_lost is not None:
+            on_lost, self._on_lost = self._on_lost, None
+            self._on_data = None
+            on_lost(exc)
+        error = ConnectionResetError("Connection lost")
+        error.__cause__ = exc
+        if self._payload is not None:
+            self._payload.set_exception(error)
+            self._payload = None
+        for item in self._messages:
+            if isinstance(item, tuple) and not item[1].is_eof():
+                item[1].set_exception(error)
+        self._messages.clear()
+        self._parser = None
+        if self._lost_waiter is not None and not self._lost_waiter.done():
+            self._lost_waiter.set_result(None)
+        self._wake()
+        task = self._task
+        if self._handling and self._handler_cancellation and task is not None:
+            task.cancel()
+
+    def data_received(self, data: bytes) -> None:
+        """Feed the parser (or the upgraded protocol)."""
+        if self._on_data is not None:
+            self._on_data(data)
+            return
+        if self._upgraded:
+            self._upgrade_data.append(data)
+            return
+        if self._parse_failed or self._parser is None:
+            return  # after a bad request: ignore everything until we close
+        if self._timer_kind == _KEEPALIVE:
+            # The next request started: it now has a deadline to complete its head.
+            self._arm(_HEAD, self._loop.time() + self._head_timeout)
+        self._head_bytes = True
+        self._feed(data)
+
+    def resume_reading(self) -> None:
+        """Resume reading unless too many pipelined requests are still queued."""
+        if self._pipeline_paused:
+            return
+        super().resume_reading()
+
+    # -- parsing -----------------------------------------------------------------------
+
+    def _feed(self, data: bytes) -> None:
+        parser = self._parser
+        assert parser is not None
+        try:
+            events = parser.feed_data(data)
+        except HttpProcessingError as exc:
+            self._on_parse_error(exc)
+            return
+        messages = self._messages
+        got_head = False
+        count = len(events)
+        i = 0
+        while i < count:
+            event = events[i]
+            i += 1
+            kind = type(event)
+            if kind is bytes:
+                assert self._payload is not None
+                self._payload.feed_data(event)  # type: ignore[arg-type]
+            elif kind is RawRequestMessage:
+                if i < count and type(events[i]) is EndOfMessage:
+                    i += 1  # no body at all: share the empty reader
+                    payload = EMPTY_PAYLOAD
+                else:
+                    payload = self._payload = StreamReader(
+                        self, self._read_bufsize, loop=self._loop
+                    )
+                messages.append((event, payload))  # type: ignore[arg-type]
+                got_head = True
+            elif kind is EndOfMessage:
+                if self._payload is not None:
+                    self._payload.feed_eof()
+                    self._payload = None
+            else:
+                self._on_upgrade(event)  # type: ignore[arg-type]
+        if got_head:
+            self._wake()
+            if len(messages) >= self._max_pipelined and not self._pipeline_paused:
+                self.pause_reading()
+                self._pipeline_paused = True
+
+    def _on_parse_error(self, exc: HttpProcessingError) -> None:
+        self._parse_failed = True
+        self.pause_reading()
+        if self._payload is not None:
+            # The request whose body broke is being handled: its handler sees the error
+            # when it reads the body, and the connection closes after its response.
+            self._payload.set_exception(exc)
+            self._payload = None
+            self._close_requested = True
+        else:
+            self._messages.append(exc)
+            self._wake()
+
+    def _on_upgrade(self, event: Upgrade) -> None:
+        self._upgraded = True
+        if event.tail:
+            self._upgrade_data.append(event.tail)
+        if self._on_data is not None:
+            self._deliver_upgrade_data()
+
+    def _deliver_upgrade_data(self) -> None:
+        data = b"".join(self._upgrade_data)
+        self._upgrade_data.clear()
+        if data and self._on_data is not None:
+            self._on_data(data)
+
+    def _decline_upgrade(self) -> None:
+        """The handler answered an upgrade request normally: go on parsing HTTP."""
+        self._upgraded = False
+        data = b"".join(self._upgrade_data)
+        self._upgrade_data.clear()
+        if self._parser is not None:
+            self._parser.continue_after_upgrade()
+            if data:
+                self._feed(data)
+
+    def switch_protocol(
+        self,
+        on_data: Callable[[bytes], None],
+        on_lost: Callable[[BaseException | None], None],
+        on_shutdown: Callable[[], Awaitable[object]] | None = None,
+    ) -> None:
+        """Hand the connection to another protocol after a ``101`` response.
+
+        ``on_data`` first receives the bytes that followed the request head, then
+        every chunk the peer sends; ``on_lost`` is called once when the connection
+        closes. ``await on_shutdown()``, if given, runs first in a graceful
+        :meth:`shutdown` (a WebSocket closes itself with 1001 there). The request
+        handler keeps running; when it returns, the connection is closed. Write
+        with ``transport.write`` and ``await drain()``; use
+        ``pause_reading()``/``resume_reading()`` for back-pressure.
+        """
+        if self.transport is None:
+            raise ConnectionResetError("Connection lost")
+        self._on_data = on_data
+        self._on_lost = on_lost
+        self._on_shutdown = on_shutdown
+        self._close_requested = True
+        self._cancel_timer()
+        if self._upgraded:
+            self._deliver_upgrade_data()
+
+    # -- the connection's task ------------------------------------------------------------
+
+    async def _run(self) -> None:
+        manager = self._manager
+        messages = self._messages
+        try:
+            while True:
+                if not messages:
+                    if self._upgraded and self._on_data is None:
+                        self._decline_upgrade()
+                        continue
+                    if self._close_requested or self._parser is None:
+                        if self._parse_failed:
+                            await self._lingering_close()  # after a 408
+                        break
+                    await self._wait_for_request()
+                    continue
+                item = messages.popleft()
+                if self._pipeline_paused and len(messages) < self._max_pipelined:
+                    self._pipeline_paused = False
+                    self.resume_reading()
+                if isinstance(item, HttpProcessingError):
+                    self._answer_bad_message(item)
+                    await self._lingering_close()
+                    break
+                manager.requests_count += 1
+                keep_alive = await self._handle(item[0], item[1], manager.request_handler)
+                if not keep_alive:
+                    await self._lingering_close()
+                    break
+        except asyncio.CancelledError:
+            pass  # connection lost with handler_cancellation, or forced shutdown
+        finally:
+            self._cancel_timer()
+            transport = self.transport
+            if transport is not None:
+                transport.close()
+
+    async def _wait_for_request(self) -> None:
+        loop = self._loop
+        if self._timer_kind == 0:
+            self._head_bytes = False
+            self._arm(_KEEPALIVE, loop.time() + self._keepalive_timeout)
+        waiter = self._waiter = loop.create_future()
+        try:
+            await waiter
+        finally:
+            self._waiter = None
+            if self._messages:
+                self._timer_kind = 0
+
+    def _wake(self) -> None:
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    async def _handle(
+        self, message: RawRequestMessage, payload: StreamReader, handler: _Handler
+    ) -> bool:
+        """Serve one request; return whether the connection may be kept alive."""
+        loop = self._loop
+        task = self._task
+        assert task is not None
+        request = self._manager.request_factory(
+            message, payload, self, StreamWriter(self, loop), task
+        )
+        access_logger = self._access_logger
+        start = loop.time() if access_logger is not None and access_logger.enabled else None
+        self._handling = True
+        try:
+            resp: StreamResponse | None = self._check_expect(request, message)
+            if resp is None:
+                resp = await self._call_handler(handler, request)
+                if resp is None:
+                    return False  # failed after its head was sent: cut the response
+            keep_alive = await self._send_response(request, resp)
+        except ConnectionError:
+            return False  # the client went away: nothing to answer, nothing to log
+        finally:
+            self._handling = False
+        if start is not None and access_logger is not None:
+            access_logger.log(request, resp, loop.time() - start)
+        if self._on_data is not None:
+            return False  # the connection was handed over and the handler is done
+        if not keep_alive or self._close_requested or not self.connected:
+            return False
+        if not payload.at_eof():
+            return await self._discard_body(request, payload)
+        return True
+
+    def _check_expect(self, request: BaseRequest, message: RawRequestMessage) -> Response | None:
+        expect = message.headers.get(hdrs.EXPECT)
+        if expect is None or message.version < HttpVersion11:
+            return None  # RFC 9110 §10.1.1: ignore Expect in HTTP/1.0
+        if expect.strip().lower() == "100-continue":
+            if request.body_exists:
+                # Sent lazily, when the handler first touches the body.
+                request._expect_continue = True
+            return None
+        exc = HTTPExpectationFailed(text=f"Unknown Expect: {expect}")
+        exc.force_close()
+        return exc
+
+    async def _call_handler(
+        self, handler: _Handler, request: BaseRequest
+    ) -> StreamResponse | None:
+        """Run the handler; turn what it raised into a response (None: too late)."""
+        try:
+            resp: object = await handler(request)
+        except HTTPException as exc:
+            if request._head_sent:
+                return None
+            return exc
+        except HttpProcessingError as exc:
+            # The body turned out malformed while the handler read it.
+            if request._head_sent:
+                return None
+            return self._error_response(exc.code or 400, exc.message)
+        except Exception as exc:
+            if isinstance(exc, ConnectionError) and not self.connected:
+                raise  # the client left: no response, no log
+            if request._head_sent:
+                # A response is half sent; the peer sees it cut short.
+                self.logger.exception("Error handling request", exc_info=exc)
+                return None
+            return self.handle_error(request, 500, exc)
+        if not isinstance(resp, StreamResponse):
+            err = TypeError(f"Web handler returned {type(resp).__name__!r}, not a response")
+            return self.handle_error(request, 500, err)
+        return resp
+
+    async def _send_response(self, request: BaseRequest, resp: StreamResponse) -> bool:
+        try:
+            await resp.prepare(request)
+            await resp.write_eof()
+        except ConnectionError:
+            raise
+        except Exception as exc:
+            if resp.prepared:
+                # The head is gone already: all we can do is cut the message short.
+                self.logger.exception("Error sending response", exc_info=exc)
+                return False
+            err = self.handle_error(request, 500, exc)
+            await err.prepare(request)
+            await err.write_eof()
+            return False
+        return bool(resp.keep_alive)
+
+    async def _discard_body(self, request: BaseRequest, payload: StreamReader) -> bool:
+        """Read what the handler left of the body, so the next request can be parsed."""
+        if request._expect_continue:
+            return False  # we never said "continue": the client may not send the body
+        try:
+            async with asyncio.timeout(self._lingering_time):
+                while await payload.readany():
+                    pass
+        except (TimeoutError, ConnectionError, HttpProcessingError):
+            return False
+        return payload.at_eof() and not self._close_requested
+
+    async def _lingering_close(self) -> None:
+        """Close after flushing, reading and discarding what the peer still sends.
+
+        Closing with unread data makes the kernel send a reset, which can destroy a
+        response the client has not read yet (an error reply to an oversized body).
+        """
+        transport = self.transport
+        if transport is None or transport.is_closing() or self._on_data is not None:
+            return
+        if not self._payload_pending() or not transport.can_write_eof():
+            return
+        self._payload = None
+        self._parse_failed = True  # from now on data_received discards
+        self._pipeline_paused = False
+        super().resume_reading()
+        transport.write_eof()
+        self._lost_waiter = self._loop.create_future()
+        try:
+            async with asyncio.timeout(min(self._lingering_time, 2.0)):
+                await self._lost_waiter
+        except TimeoutError:
+            pass
+
+    def _payload_pending(self) -> bool:
+        # Unread request bytes may still be in flight if a body was cut short or the
+        # request was rejected before it was read.
+        return self._parse_failed or self._payload is not None or bool(self._messages)
+
+    # -- errors --------------------------------------------------------------------------------
+
+    def handle_error(
+        self,
+        request: BaseRequest,
+        status: int = 500,
+        exc: BaseException | None = None,
+        message: str | None = None,
+    ) -> StreamResponse:
+        """Log a handler failure and build the error response (the connection closes).
+
+        The traceback appears in the body (HTML-escaped) only in debug mode.
+        """
+        if exc is not None:
+            self.logger.exception("Error handling request", exc_info=exc)
+        title = f"{status} {reason_phrase(status)}"
+        if self._debug and exc is not None:
+            tb = html.escape("".join(traceback.format_exception(exc)))
+            body = (
+                f"<html><head><title>{title}</title></head><body>"
+                f"<h1>{title}</h1><h2>Traceback:</h2><pre>{tb}</pre></body></html>"
+            )
+            resp = Response(status=status, text=body, content_type="text/html")
+        else:
+            text = message or "The server could not complete the request."
+            resp = Response(status=status, text=f"{title}\n\n{text}\n")
+        resp.force_close()
+        return resp
+
+    def _error_response(self, status: int, detail: str) -> Response:
+        resp = Response(status=status, text=_error_text(status, detail))
+        resp.force_close()
+        return resp
+
+    def _answer_bad_message(self, exc: HttpProcessingError) -> None:
+        """Answer a request that could not be parsed, then the connection closes."""
+        status = exc.code or 400
+        self._write_simple(status, _error_text(status, exc.message))
+
+    def _write_simple(self, status: int, text: str) -> None:
+        transport = self.transport
+        if transport is None or transport.is_closing():
+            return
+        body = text.encode("utf-8", "replace")
+        head = serialize_response_head(
+            HttpVersion11,
+            status,
+            None,
+            (
+                (hdrs.CONTENT_TYPE, "text/plain; charset=utf-8"),
+                (hdrs.CONTENT_LENGTH, str(len(body))),
+                (hdrs.CONNECTION, "close"),
+                (hdrs.DATE, _http_date()),
+                (hdrs.SERVER, SERVER_SOFTWARE),
+            ),
+        )
+        transport.write(head + body)
+
+    # -- timers ----------------------------------------------------------------------------------
+
+    def _arm(self, kind: int, deadline: float) -> None:
+        self._timer_kind = kind
+        self._deadline = deadline
+        timer = self._timer
+        if timer is None:
+            self._timer = self._loop.call_at(deadline, self._on_timer)
+        elif timer.when() > deadline:
+            timer.cancel()
+            self._timer = self._loop.call_at(deadline, self._on_timer)
+        # Otherwise the pending handle fires early and re-arms itself for the deadline:
+        # a busy connection costs one timer per timeout period, not one per request.
+
+    def _cancel_timer(self) -> None:
+        self._timer_kind = 0
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+
+    def _on_timer(self) -> None:
+        self._timer = None
+        kind = self._timer_kind
+        if kind == 0 or self._handling or not self.connected:
+            return
+        if self._loop.time() < self._deadline:
+            self._timer = self._loop.call_at(self._deadline, self._on_timer)
+            return
+        self._timer_kind = 0
+        if kind == _HEAD and self._head_bytes:
+            self._write_simple(408, _error_text(408, "The request head was not received in time"))
+        self._parse_failed = True
+        self.close()
+
+    # -- graceful shutdown ----------------------------------------------------------------------
+
+    async def shutdown(self, timeout: float | None = 15.0) -> None:
+        """Finish the request in progress (up to ``timeout`` seconds), then close."""
+        self._close_requested = True
+        self._cancel_timer()
+        self._wake()
+        on_shutdown, self._on_shutdown = self._on_shutdown, None
+        if on_shutdown is not None and self.connected:
+            # An upgraded connection (a WebSocket) ends its own protocol politely first.
+            try:
+                await asyncio.wait_for(on_shutdown(), timeout)
+            except Exception as exc:
+                self.logger.debug("Error in the upgraded protocol's shutdown: %r", exc)
+        task = self._task
+        if task is not None and not task.done():
+            _, pending = await asyncio.wait({task}, timeout=timeout)
+            if pending:
+                task.cancel()
+                await asyncio.wait({task}, timeout=1.0)
+        transport = self.transport
+        if transport is not None:
+            transport.close()
+
+
+def _error_text(status: int, detail: str) -> str:
+    detail = detail.replace("\r", " ").replace("\n", " ")
+    if len(detail) > 200:
+        detail = detail[:200] + "..."
+    return f"{status} {reason_phrase(status)}: {detail}\n" if detail else f"{status}\n"

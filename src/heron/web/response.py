@@ -1,0 +1,827 @@
+"""Server responses: :class:`StreamResponse`, :class:`Response` and :func:`json_response`.
+
+A response is a small state machine. Before :meth:`StreamResponse.prepare` its status,
+headers and cookies may change freely; ``prepare()`` serialises the head (held back by
+the writer so that a small response leaves in one ``transport.write``) and freezes them;
+``write()`` sends body bytes; ``write_eof()`` ends the message, after which nothing may
+be written any more.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+import sys
+import time
+from collections.abc import Iterator, MutableMapping
+from datetime import datetime
+from http.cookies import Morsel, SimpleCookie
+from importlib import metadata
+from typing import TYPE_CHECKING, Any, Final
+
+from multidict import CIMultiDict
+
+from .. import hdrs
+from ..helpers import ETag, format_etag, format_http_date, parse_etag, parse_http_date
+from ..http.models import HttpVersion10, HttpVersion11
+from ..http.reasons import reason_phrase
+from ..http.serializer import serialize_response_head
+from ..typedefs import DEFAULT_JSON_ENCODER, JSONEncoder, LooseHeaders
+
+if TYPE_CHECKING:
+    from ..payload import Payload
+    from ..writer import AbstractStreamWriter
+    from .request import BaseRequest
+
+__all__ = ("SERVER_SOFTWARE", "ContentCoding", "Response", "StreamResponse", "json_response")
+
+
+def _server_software() -> str:
+    try:
+        version = metadata.version("heron")
+    except metadata.PackageNotFoundError:  # pragma: no cover - running from a bare tree
+        version = "0"
+    return f"Python/{sys.version_info[0]}.{sys.version_info[1]} heron/{version}"
+
+
+SERVER_SOFTWARE: Final = _server_software()
+
+_EMPTY_BODY_STATUSES: Final = frozenset({204, 304})
+_CRLF: Final = ("\r", "\n")
+
+
+class ContentCoding(enum.Enum):
+    """Content codings a response can be compressed with (``enable_compression(force=)``)."""
+
+    # Members are in preference order for ties in Accept-Encoding.
+    br = "br"
+    gzip = "gzip"
+    deflate = "deflate"
+    identity = "identity"
+
+
+# -- the Date header, computed at most once per second ---------------------------------
+
+_date_second = 0
+_date_value = ""
+
+
+def _http_date() -> str:
+    """Return the current time as an IMF-fixdate, formatted once per second."""
+    global _date_second, _date_value
+    now = int(time.time())
+    if now != _date_second:
+        _date_second = now
+        _date_value = time.strftime("%a, %d %b %Y %H:%M:%S GMT", time.gmtime(now))
+    return _date_value
+
+
+def _parse_accept_encoding(value: str) -> str | None:
+    """Pick the coding to use from an Accept-Encoding value, or None for identity."""
+    from ..http.compression import SUPPORTED_ENCODINGS
+
+    best: str | None = None
+    best_q = 0.0
+    best_rank = 99
+    for item in value.split(","):
+        name, _, params = item.partition(";")
+        name = name.strip().lower()
+        q = 1.0
+        params = params.strip()
+        if params.startswith(("q=", "Q=")):
+            try:
+                q = float(params[2:])
+            except ValueError:
+                q = 0.0
+        if q <= 0.0 or name not in SUPPORTED_ENCODINGS or name not in _CODING_RANK:
+            continue
+        rank = _CODING_RANK[name]
+        if q > best_q or (q == best_q and rank < best_rank):
+            best, best_q, best_rank = name, q, rank
+    return best
+
+
+_CODING_RANK: Final = {"br": 0, "gzip": 1, "deflate": 2}
+
+
+class _FrozenHeaders(CIMultiDict[str]):
+    """The headers of a prepared response: reading works, changing raises RuntimeError."""
+
+    def _refuse(self, *args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("Cannot change the headers of a response after prepare()")
+
+    __setitem__ = __delitem__ = add = extend = update = _refuse
+    setdefault = pop = popone = popall = popitem = clear = _refuse
+
+
+class StreamResponse(MutableMapping[str, Any]):
+    """A response whose body is written piece by piece.
+
+    ``await prepare(request)`` sends the status line and headers; ``await write(data)``
+    sends body bytes; ``await write_eof()`` finishes. Without a ``content_length`` the
+    body is sent chunked on HTTP/1.1 and delimited by closing the connection on
+    HTTP/1.0. The response also stores arbitrary per-response data (``resp['k'] = v``).
+    """
+
+    _length_check = True
+
+    def __init__(
+        self,
+        *,
+        status: int = 200,
+        reason: str | None = None,
+        headers: LooseHeaders | None = None,
+    ) -> None:
+        self._keep_alive: bool | None = None
+        self._chunked = False
+        self._compression = False
+        self._compression_force: ContentCoding | None = None
+        self._cookies: SimpleCookie | None = None
+        self._req: BaseRequest | None = None
+        self._payload_writer: AbstractStreamWriter | None = None
+        self._eof_sent = False
+        self._headers_sent = False
+        self._must_be_empty_body = False
+        self._body_length = 0
+        self._head_length = 0
+        self._state: dict[str, Any] | None = None
+        if headers is None:
+            self._headers: CIMultiDict[str] = CIMultiDict()
+        elif type(headers) is CIMultiDict:
+            self._headers = headers
+        else:
+            self._headers = CIMultiDict(headers)
+        self.set_status(status, reason)
+
+    # -- status ------------------------------------------------------------------
+
+    @property
+    def prepared(self) -> bool:
+        """True once ``prepare()`` was called (the head is on its way)."""
+        return self._eof_sent or self._payload_writer is not None
+
+    @property
+    def task(self) -> asyncio.Task[None] | None:
+        """The task serving the request this response answers, if prepared."""
+        return self._req.task if self._req is not None else None
+
+    @property
+    def status(self) -> int:
+        """The status code (200 by default)."""
+        return self._status
+
+    @property
+    def reason(self) -> str:
+        """The reason phrase."""
+        return self._reason
+
+    def set_status(self, status: int, reason: str | None = None) -> None:
+        """Change the status; the reason phrase follows it unless ``reason`` is given."""
+        if self.prepared:
+            raise RuntimeError("Cannot change the response status after prepare()")
+        status = int(status)
+        if not 100 <= status <= 999:
+            raise ValueError(f"Invalid status code {status!r}")
+        if reason is None:
+            reason = reason_phrase(status)
+        elif "\r" in reason or "\n" in reason:
+            raise ValueError("Reason cannot contain CR or LF")
+        self._status = status
+        self._reason = reason
+
+    # -- connection ----------------------------------------------------------------
+
+    @property
+    def keep_alive(self) -> bool | None:
+        """Whether the connection stays open after this response (None: as the request)."""
+        return self._keep_alive
+
+    def force_close(self) -> None:
+        """Close the connection after this response (irreversible)."""
+        self._keep_alive = False
+
+    @property
+    def body_length(self) -> int:
+        """Body bytes sent (after compression and framing), known after ``write_eof()``."""
+        return self._body_length
+
+    @property
+    def output_length(self) -> int:
+        """Bytes sent in total, head included."""
+        return self._body_length + self._head_length
+
+    @property
+    def chunked(self) -> bool:
+        """True once chunked transfer coding was enabled."""
+        return self._chunked
+
+    @property
+    def compression(self) -> bool:
+        """True once compression was enabled."""
+        return self._compression
+
+    def enable_chunked_encoding(self, chunk_size: int | None = None) -> None:
+        """Send the body with chunked transfer coding (HTTP/1.1 only); irreversible."""
+        if chunk_size is not None:
+            raise TypeError("chunk_size is no longer supported; each write() is one chunk")
+        if hdrs.CONTENT_LENGTH in self._headers:
+            raise RuntimeError("You can't enable chunked encoding when a content length is set")
+        self._chunked = True
+
+    def enable_compression(self, force: ContentCoding | bool | None = None) -> None:
+        """Compress the body: with the best coding the client accepts, or ``force``.
+
+        ``force=ContentCoding.gzip`` (for example) compresses regardless of
+        Accept-Encoding; ``ContentCoding.identity`` leaves the body as it is.
+        """
+        if isinstance(force, bool):  # the 0.x spelling: True means "by Accept-Encoding"
+            force = ContentCoding.deflate if force else ContentCoding.identity
+        self._compression = True
+        self._compression_force = force
+
+    # -- headers -------------------------------------------------------------------
+
+    @property
+    def headers(self) -> CIMultiDict[str]:
+        """Outgoing headers; read-only (RuntimeError on change) after ``prepare()``."""
+        if self._headers_sent and type(self._headers) is not _FrozenHeaders:
+            self._headers = _FrozenHeaders(self._headers)
+        return self._headers
+
+    @property
+    def cookies(self) -> SimpleCookie:
+        """Outgoing cookies; each becomes one Set-Cookie header at ``prepare()``."""
+        if self._cookies is None:
+            self._cookies = SimpleCookie()
+        return self._cookies
+
+    def set_cookie(
+        self,
+        name: str,
+        value: Any,
+        *,
+        expires: str | None = None,
+        domain: str | None = None,
+        max_age: int | str | None = None,
+        path: str = "/",
+        secure: bool | None = None,
+        httponly: bool | None = None,
+        version: str | None = None,
+        samesite: str | None = None,
+    ) -> None:
+        """Set a cookie (replacing one of the same name); values become strings."""
+        self._check_not_prepared()
+        cookies = self.cookies
+        cookies.pop(name, None)  # a fresh morsel: no stale attributes (e.g. Max-Age=0)
+        cookies[name] = str(value)
+        morsel: Morsel[str] = cookies[name]
+        attrs = {
+            "expires": expires,
+            "domain": domain,
+            "max-age": None if max_age is None else str(max_age),
+            "path": path,
+            "version": version,
+            "samesite": samesite,
+        }
+        for key, attr in attrs.items():
+            if attr is not None:
+                if any(c in attr for c in _CRLF) or ";" in attr:
+                    raise ValueError(f"Invalid cookie attribute {key}={attr!r}")
+                morsel[key] = attr
+        if secure:
+            morsel["secure"] = True
+        if httponly:
+            morsel["httponly"] = True
+
+    def del_cookie(
+        self,
+        name: str,
+        *,
+        domain: str | None = None,
+        path: str = "/",
+        secure: bool | None = None,
+        httponly: bool | None = None,
+        samesite: str | None = None,
+    ) -> None:
+        """Ask the client to delete a cookie (an expired, empty Set-Cookie)."""
+        self.set_cookie(
+            name,
+            "",
+            max_age=0,
+            expires="Thu, 01 Jan 1970 00:00:00 GMT",
+            domain=domain,
+            path=path,
+            secure=secure,
+            httponly=httponly,
+            samesite=samesite,
+        )
+
+    @property
+    def content_length(self) -> int | None:
+        """The Content-Length header as an int, or None."""
+        value = self._headers.get(hdrs.CONTENT_LENGTH)
+        return int(value) if value is not None else None
+
+    @content_length.setter
+    def content_length(self, value: int | None) -> None:
+        self._check_not_prepared()
+        if value is None:
+            self._headers.pop(hdrs.CONTENT_LENGTH, None)
+            return
+        value = int(value)
+        if value < 0:
+            raise ValueError("Content-Length cannot be negative")
+        if self._chunked:
+            raise RuntimeError("You can't set a content length when chunked encoding is enabled")
+        self._headers[hdrs.CONTENT_LENGTH] = str(value)
+
+    @property
+    def content_type(self) -> str:
+        """The media type of Content-Type (``application/octet-stream`` when unset)."""
+        raw = self._headers.get(hdrs.CONTENT_TYPE)
+        if raw is None:
+            return "application/octet-stream"
+        return raw.partition(";")[0].strip().lower()
+
+    @content_type.setter
+    def content_type(self, value: str) -> None:
+        self._check_not_prepared()
+        value = str(value)
+        if any(c in value for c in _CRLF) or ";" in value:
+            raise ValueError(f"Invalid content type {value!r}")
+        self._set_content_type(value, self.charset)
+
+    @property
+    def charset(self) -> str | None:
+        """The charset parameter of Content-Type, or None."""
+        raw = self._headers.get(hdrs.CONTENT_TYPE)
+        if raw is None:
+            return None
+        for param in raw.split(";")[1:]:
+            key, _, val = param.partition("=")
+            if key.strip().lower() == "charset":
+                return val.strip().strip('"').lower()
+        return None
+
+    @charset.setter
+    def charset(self, value: str | None) -> None:
+        self._check_not_prepared()
+        ctype = self.content_type
+        if ctype == "application/octet-stream" and value is not None:
+            raise RuntimeError(
+                "Setting a charset for application/octet-stream makes no sense; "
+                "set content_type first"
+            )
+        if value is not None and (any(c in value for c in _CRLF) or ";" in value):
+            raise ValueError(f"Invalid charset {value!r}")
+        self._set_content_type(ctype, None if value is None else value.lower())
+
+    def _set_content_type(self, ctype: str, charset: str | None) -> None:
+        value = ctype if charset is None else f"{ctype}; charset={charset}"
+        self._headers[hdrs.CONTENT_TYPE] = value
+
+    @property
+    def last_modified(self) -> datetime | None:
+        """The Last-Modified header as an aware datetime, or None."""
+        return parse_http_date(self._headers.get(hdrs.LAST_MODIFIED))
+
+    @last_modified.setter
+    def last_modified(self, value: datetime | float | str | None) -> None:
+        self._check_not_prepared()
+        if value is None:
+            self._headers.pop(hdrs.LAST_MODIFIED, None)
+        elif isinstance(value, (int, float, datetime)):
+            self._headers[hdrs.LAST_MODIFIED] = format_http_date(value)
+        elif isinstance(value, str):
+            if any(c in value for c in _CRLF):
+                raise ValueError("Last-Modified cannot contain CR or LF")
+            self._headers[hdrs.LAST_MODIFIED] = value
+        else:
+            raise TypeError(f"Unsupported type for last_modified: {type(value).__name__}")
+
+    @property
+    def etag(self) -> ETag | None:
+        """The ETag header as an :class:`~heron.helpers.ETag`, or None."""
+        return parse_etag(self._headers.get(hdrs.ETAG))
+
+    @etag.setter
+    def etag(self, value: ETag | str | None) -> None:
+        self._check_not_prepared()
+        if value is None:
+            self._headers.pop(hdrs.ETAG, None)
+            return
+        etag = ETag(value) if isinstance(value, str) else value
+        self._headers[hdrs.ETAG] = format_etag(etag)  # ValueError for a bad tag
+
+    def _check_not_prepared(self) -> None:
+        if self.prepared:
+            raise RuntimeError("Cannot change a response after prepare()")
+
+    # -- sending -------------------------------------------------------------------
+
+    async def prepare(self, request: BaseRequest) -> AbstractStreamWriter | None:
+        """Send the status line and headers (once); return the body writer.
+
+        Fires the application's ``on_response_prepare`` signal first, so receivers may
+        still change headers. Returns None if the response was already finished.
+        """
+        if self._eof_sent:
+            return None
+        if self._payload_writer is not None:
+            return self._payload_writer
+        await request._prepare_hook(self)
+        status = self._status
+        self._must_be_empty_body = (
+            request._method == hdrs.METH_HEAD or status in _EMPTY_BODY_STATUSES or status < 200
+        )
+        return await self._start(request)
+
+    async def _start(self, request: BaseRequest) -> AbstractStreamWriter:
+        self._req = request
+        writer = request._payload_writer
+        await self._prepare_headers(request, writer)
+        head = serialize_response_head(request._version, self._status, self._reason, self._headers)
+        self._headers_sent = True
+        request._head_sent = True
+        self._payload_writer = writer
+        self._head_length = len(head)
+        await writer.write_headers(head)
+        if self._status == 101:
+            # Switching protocols: the peer must see the head before the new protocol
+            # starts, so it is not held back for a body that will never come.
+            await writer.drain()
+        if self._must_be_empty_body:
+            # HEAD, 204, 304: whatever the handler writes must not reach the wire.
+            writer.length = 0
+        return writer
+
+    async def _prepare_headers(self, request: BaseRequest, writer: AbstractStreamWriter) -> None:
+        headers = self._headers
+        version = request._version
+        keep_alive = self._keep_alive
+        if keep_alive is None:
+            keep_alive = request.keep_alive
+        if self._cookies:
+            for morsel in self._cookies.values():
+                headers.add(hdrs.SET_COOKIE, morsel.OutputString())
+        if self._compression:
+            self._start_compression(request, writer)
+        empty = self._must_be_empty_body
+        if self._chunked:
+            if version != HttpVersion11:
+                raise RuntimeError(
+                    f"Using chunked encoding is forbidden for HTTP/{version[0]}.{version[1]}"
+                )
+            headers.pop(hdrs.CONTENT_LENGTH, None)
+            if not empty:
+                writer.enable_chunking()
+                headers[hdrs.TRANSFER_ENCODING] = "chunked"
+        elif self._length_check:
+            length = self.content_length
+            writer.length = length
+            if length is None and not empty:
+                if version >= HttpVersion11:
+                    self._chunked = True
+                    writer.enable_chunking()
+                    headers[hdrs.TRANSFER_ENCODING] = "chunked"
+                else:
+                    keep_alive = False
+        if self._status < 200 or self._status in _EMPTY_BODY_STATUSES:
+            # RFC 9110 §8.6: no Content-Length (nor a body) on 1xx, 204 and 304.
+            headers.pop(hdrs.CONTENT_LENGTH, None)
+            headers.pop(hdrs.TRANSFER_ENCODING, None)
+        elif hdrs.CONTENT_TYPE not in headers:
+            headers[hdrs.CONTENT_TYPE] = "application/octet-stream"
+        if hdrs.DATE not in headers:
+            headers[hdrs.DATE] = _http_date()
+        if hdrs.SERVER not in headers:
+            headers[hdrs.SERVER] = SERVER_SOFTWARE
+        self._keep_alive = keep_alive
+        if hdrs.CONNECTION not in headers:
+            if keep_alive:
+                if version == HttpVersion10:
+                    headers[hdrs.CONNECTION] = "keep-alive"
+            elif version == HttpVersion11:
+                headers[hdrs.CONNECTION] = "close"
+
+    def _start_compression(self, request: BaseRequest, writer: AbstractStreamWriter) -> None:
+        force = self._compression_force
+        if force is not None:
+            coding = None if force is ContentCoding.identity else force.value
+        else:
+            coding = _parse_accept_encoding(request.headers.get(hdrs.ACCEPT_ENCODING, ""))
+        if coding is None or self._must_be_empty_body:
+            return
+        self._headers[hdrs.CONTENT_ENCODING] = coding
+        self._add_vary()
+        self._compress_body(coding, writer)
+
+    def _add_vary(self) -> None:
+        vary = self._headers.get(hdrs.VARY)
+        if vary is None:
+            self._headers[hdrs.VARY] = "Accept-Encoding"
+        elif "accept-encoding" not in vary.lower() and vary.strip() != "*":
+            self._headers[hdrs.VARY] = f"{vary}, Accept-Encoding"
+
+    def _compress_body(self, coding: str, writer: AbstractStreamWriter) -> None:
+        # A streamed body is compressed as it is written; its length is unknown.
+        writer.enable_compression(coding)
+        self._headers.pop(hdrs.CONTENT_LENGTH, None)
+        if not self._chunked and self._req is not None and self._req._version >= HttpVersion11:
+            self._chunked = True
+
+    async def write(self, data: bytes | bytearray | memoryview) -> None:
+        """Send a piece of the body (waits while the peer is slow to read)."""
+        if not isinstance(data, (bytes, bytearray, memoryview)):
+            raise TypeError(f"data argument must be bytes-like, not {type(data).__name__!r}")
+        if self._eof_sent:
+            raise RuntimeError("Cannot call write() after write_eof()")
+        writer = self._payload_writer
+        if writer is None:
+            raise RuntimeError("Cannot call write() before prepare()")
+        await writer.write(data)
+
+    async def drain(self) -> None:
+        """Wait until the transport accepts more data (``write()`` already does this)."""
+        if self._eof_sent:
+            return
+        if self._payload_writer is None:
+            raise RuntimeError("Response has not been started")
+        await self._payload_writer.drain()
+
+    async def write_eof(self, data: bytes = b"") -> None:
+        """Finish the body (with ``data`` as its last piece); later writes are refused."""
+        if not isinstance(data, (bytes, bytearray, memoryview)):
+            raise TypeError(f"data argument must be bytes-like, not {type(data).__name__!r}")
+        if self._eof_sent:
+            return
+        writer = self._payload_writer
+        if writer is None:
+            raise RuntimeError("Response has not been started")
+        await writer.write_eof(bytes(data))
+        self._eof_sent = True
+        self._body_length = max(writer.output_size - self._head_length, 0)
+        self._req = None
+
+    # -- mapping interface (per-response storage) --------------------------------------
+
+    def _storage(self) -> dict[str, Any]:
+        if self._state is None:
+            self._state = {}
+        return self._state
+
+    def __getitem__(self, key: str) -> Any:
+        return self._storage()[key]
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self._storage()[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        del self._storage()[key]
+
+    def __len__(self) -> int:
+        return len(self._state) if self._state else 0
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._storage())
+
+    def __hash__(self) -> int:
+        return id(self)
+
+    def __eq__(self, other: object) -> bool:
+        return self is other
+
+    def __bool__(self) -> bool:
+        # A mapping with no stored keys would otherwise be falsy: a response is an object.
+        return True
+
+    def __repr__(self) -> str:
+        if self._eof_sent:
+            info = "eof"
+        elif self.prepared and self._req is not None:
+            info = f"{self._req.method} {self._req.path} "
+        else:
+            info = "not prepared"
+        return f"<{type(self).__name__} {self._status} {self._reason} {info}>"
+
+
+class Response(StreamResponse):
+    """A response whose whole body is known up front; sent with a Content-Length.
+
+    ``text=`` gives ``text/plain; charset=utf-8`` unless ``content_type``/``charset``
+    say otherwise; ``body=`` gives ``application/octet-stream``. ``body`` may also be
+    any object :mod:`heron.payload` knows how to send (a str, a file, an async
+    iterable...).
+    """
+
+    _length_check = False
+
+    def __init__(
+        self,
+        *,
+        body: Any = None,
+        status: int = 200,
+        reason: str | None = None,
+        text: str | None = None,
+        headers: LooseHeaders | None = None,
+        content_type: str | None = None,
+        charset: str | None = None,
+        zlib_executor_size: int | None = None,
+        zlib_executor: Any = None,
+    ) -> None:
+        if body is not None and text is not None:
+            raise ValueError("body and text are not allowed together")
+        if headers is None:
+            real_headers: CIMultiDict[str] = CIMultiDict()
+        elif type(headers) is CIMultiDict:
+            real_headers = headers
+        else:
+            real_headers = CIMultiDict(headers)
+        if content_type is not None and "charset" in content_type:
+            raise ValueError("charset must not be in content_type argument")
+        has_ctype = hdrs.CONTENT_TYPE in real_headers
+        if has_ctype and (content_type is not None or charset is not None):
+            raise ValueError(
+                "passing both Content-Type header and content_type or charset params is forbidden"
+            )
+        if text is not None:
+            if not isinstance(text, str):
+                raise TypeError(f"text argument must be str ({type(text).__name__!r})")
+            if not has_ctype:
+                ctype = "text/plain" if content_type is None else content_type
+                charset = "utf-8" if charset is None else charset
+                real_headers[hdrs.CONTENT_TYPE] = f"{ctype}; charset={charset}"
+            else:
+                charset = _charset_of(real_headers[hdrs.CONTENT_TYPE]) or "utf-8"
+            body = text.encode(charset)
+        elif not has_ctype and content_type is not None:
+            real_headers[hdrs.CONTENT_TYPE] = (
+                content_type if charset is None else f"{content_type}; charset={charset}"
+            )
+        super().__init__(status=status, reason=reason, headers=real_headers)
+        self._compressed_body: bytes | None = None
+        self._zlib_executor_size = zlib_executor_size
+        self._zlib_executor = zlib_executor
+        self._body: bytes | bytearray | Payload | None = None
+        if body is not None:
+            self.body = body
+
+    @property
+    def body(self) -> bytes | bytearray | Payload | None:
+        """The body: bytes, a payload object, or None."""
+        return self._body
+
+    @body.setter
+    def body(self, body: Any) -> None:
+        self._check_not_prepared()
+        self._compressed_body = None
+        if body is None or isinstance(body, (bytes, bytearray)):
+            self._body = body
+        elif isinstance(body, memoryview):
+            self._body = bytes(body)
+        else:
+            from ..payload import Payload, get_payload
+
+            payload = body if isinstance(body, Payload) else get_payload(body)
+            self._body = payload
+            headers = self._headers
+            if hdrs.CONTENT_TYPE not in headers and payload.content_type:
+                headers[hdrs.CONTENT_TYPE] = payload.content_type
+            for key, value in payload.headers.items():
+                if key not in headers and key != hdrs.CONTENT_LENGTH:
+                    headers[key] = value
+        # The length follows the body: an explicit Content-Length would now be stale.
+        self._headers.pop(hdrs.CONTENT_LENGTH, None)
+
+    @property
+    def text(self) -> str | None:
+        """The body decoded with the response's charset (UTF-8 when none)."""
+        body = self._body
+        if body is None:
+            return None
+        if isinstance(body, (bytes, bytearray)):
+            return body.decode(self.charset or "utf-8")
+        return body.decode(self.charset or "utf-8")
+
+    @text.setter
+    def text(self, text: str) -> None:
+        if not isinstance(text, str):
+            raise TypeError(f"text argument must be str ({type(text).__name__!r})")
+        self._check_not_prepared()
+        if self.content_type == "application/octet-stream":
+            self._set_content_type("text/plain", "utf-8")
+        elif self.charset is None:
+            self._set_content_type(self.content_type, "utf-8")
+        self.body = text.encode(self.charset or "utf-8")
+
+    @property
+    def content_length(self) -> int | None:
+        """The length of the body that will be sent."""
+        if self._chunked:
+            return None
+        value = self._headers.get(hdrs.CONTENT_LENGTH)
+        if value is not None:
+            return int(value)
+        if self._compressed_body is not None:
+            return len(self._compressed_body)
+        body = self._body
+        if body is None:
+            return 0
+        if isinstance(body, (bytes, bytearray)):
+            return len(body)
+        return body.size
+
+    @content_length.setter
+    def content_length(self, value: int | None) -> None:
+        raise RuntimeError("Content length of a Response is set from its body automatically")
+
+    def _compress_body(self, coding: str, writer: AbstractStreamWriter) -> None:
+        body = self._body
+        if body is None or not isinstance(body, (bytes, bytearray)) or self._chunked:
+            super()._compress_body(coding, writer)
+            return
+        # A whole body is compressed at once, so its compressed length can be sent.
+        from ..http.compression import Compressor
+
+        compressor = Compressor(coding)
+        self._compressed_body = compressor.compress(bytes(body)) + compressor.flush()
+        self._headers.pop(hdrs.CONTENT_LENGTH, None)
+
+    async def _prepare_headers(self, request: BaseRequest, writer: AbstractStreamWriter) -> None:
+        await super()._prepare_headers(request, writer)
+        headers = self._headers
+        if self._chunked or hdrs.CONTENT_LENGTH in headers:
+            if not self._chunked:
+                writer.length = self.content_length
+            return
+        empty_status = self._status < 200 or self._status in _EMPTY_BODY_STATUSES
+        if empty_status:
+            return
+        length = self.content_length
+        if length is not None:
+            headers[hdrs.CONTENT_LENGTH] = str(length)
+            writer.length = length
+        elif request._version >= HttpVersion11:
+            # A payload of unknown size: frame it.
+            self._chunked = True
+            writer.enable_chunking()
+            headers[hdrs.TRANSFER_ENCODING] = "chunked"
+        else:
+            self._keep_alive = False
+            headers.pop(hdrs.CONNECTION, None)
+            headers[hdrs.CONNECTION] = "close"
+
+    async def write_eof(self, data: bytes = b"") -> None:
+        """Send the body (unless the request or status forbids one) and finish."""
+        if self._eof_sent:
+            return
+        body = self._compressed_body if self._compressed_body is not None else self._body
+        if body is None or self._must_be_empty_body:
+            await super().write_eof()
+        elif isinstance(body, (bytes, bytearray)):
+            await super().write_eof(bytes(body))
+        else:
+            writer = self._payload_writer
+            if writer is None:
+                raise RuntimeError("Response has not been started")
+            await body.write(writer)
+            await super().write_eof()
+
+
+def _charset_of(content_type: str) -> str | None:
+    for param in content_type.split(";")[1:]:
+        key, _, val = param.partition("=")
+        if key.strip().lower() == "charset":
+            return val.strip().strip('"')
+    return None
+
+
+def json_response(
+    data: Any = None,
+    *,
+    text: str | None = None,
+    body: bytes | None = None,
+    status: int = 200,
+    reason: str | None = None,
+    headers: LooseHeaders | None = None,
+    content_type: str = "application/json",
+    dumps: JSONEncoder = DEFAULT_JSON_ENCODER,
+) -> Response:
+    """Return a :class:`Response` whose body is ``dumps(data)`` (``application/json``).
+
+    Pass ``text`` or ``body`` instead of ``data`` when the JSON is already encoded.
+    """
+    if data is not None:
+        if text is not None or body is not None:
+            raise ValueError("only one of data, text, or body should be specified")
+        text = dumps(data)
+    elif text is None and body is None:
+        text = dumps(data)
+    return Response(
+        text=text,
+        body=body,
+        status=status,
+        reason=reason,
+        headers=headers,
+        content_type=content_type,
+    )

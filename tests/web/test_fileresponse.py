@@ -1,0 +1,288 @@
+"""FileResponse: conditional requests, ranges, pre-compressed siblings, sendfile paths."""
+
+from __future__ import annotations
+
+import gzip
+import os
+import pathlib
+import ssl
+from collections.abc import AsyncIterator
+from email.utils import formatdate
+
+import httpx
+import pytest
+from app_helpers import serve
+
+from heron import web
+
+BODY = bytes(range(256)) * 40  # 10,240 bytes
+
+
+@pytest.fixture
+def files(tmp_path: pathlib.Path) -> pathlib.Path:
+    (tmp_path / "data.bin").write_bytes(BODY)
+    (tmp_path / "page.html").write_text("<p>plain</p>" * 50)
+    (tmp_path / "page.html.gz").write_bytes(gzip.compress(b"<p>gz</p>"))
+    brotli = pytest.importorskip("brotli")
+    (tmp_path / "page.html.br").write_bytes(brotli.compress(b"<p>br</p>"))
+    (tmp_path / "archive.tar.gz").write_bytes(gzip.compress(b"tar"))
+    (tmp_path / "big.bin").write_bytes(os.urandom(3 * 1024 * 1024 + 17))
+    return tmp_path
+
+
+def file_app(files: pathlib.Path, **kwargs: int) -> web.Application:
+    async def send(request: web.Request) -> web.StreamResponse:
+        return web.FileResponse(files / request.match_info["name"], **kwargs)
+
+    async def custom(request: web.Request) -> web.StreamResponse:
+        return web.FileResponse(
+            files / "data.bin", headers={"Content-Type": "application/x-custom"}, status=200
+        )
+
+    app = web.Application()
+    app.router.add_get("/f/{name}", send)
+    app.router.add_get("/custom", custom)
+    app.router.add_put("/f/{name}", send)
+    return app
+
+
+@pytest.fixture
+async def client(files: pathlib.Path) -> AsyncIterator[httpx.AsyncClient]:
+    async with serve(file_app(files)) as base, httpx.AsyncClient(base_url=base) as c:
+        yield c
+
+
+# ---------------------------------------------------------------- plain sends
+
+
+async def test_whole_file_headers(client: httpx.AsyncClient) -> None:
+    response = await client.get("/f/data.bin")
+    assert response.status_code == 200
+    assert response.content == BODY
+    headers = response.headers
+    assert headers["content-length"] == str(len(BODY))
+    assert headers["accept-ranges"] == "bytes"
+    assert headers["content-type"] == "application/octet-stream"
+    assert headers["etag"].startswith('"') and headers["etag"].endswith('"')
+    assert headers["last-modified"].endswith("GMT")
+
+
+async def test_missing_file_is_404(client: httpx.AsyncClient) -> None:
+    assert (await client.get("/f/nothing.txt")).status_code == 404
+
+
+async def test_content_type_choices(client: httpx.AsyncClient) -> None:
+    assert (await client.get("/custom")).headers["content-type"] == "application/x-custom"
+    archive = await client.get("/f/archive.tar.gz", headers={"Accept-Encoding": "identity"})
+    assert archive.headers["content-type"] == "application/gzip"
+    assert "content-encoding" not in archive.headers
+
+
+async def test_head_sends_headers_only(client: httpx.AsyncClient) -> None:
+    response = await client.head("/f/data.bin")
+    assert response.status_code == 200
+    assert response.content == b""
+    assert response.headers["content-length"] == str(len(BODY))
+
+
+@pytest.mark.parametrize("nosendfile", [False, True])
+async def test_big_file_both_paths(
+    files: pathlib.Path, monkeypatch: pytest.MonkeyPatch, nosendfile: bool
+) -> None:
+    if nosendfile:
+        monkeypatch.setenv("HERON_NOSENDFILE", "1")
+    async with (
+        serve(file_app(files, chunk_size=64 * 1024)) as base,
+        httpx.AsyncClient(base_url=base) as client,
+    ):
+        response = await client.get("/f/big.bin")
+        assert response.content == (files / "big.bin").read_bytes()
+        ranged = await client.get("/f/big.bin", headers={"Range": "bytes=1000000-1000099"})
+        assert ranged.content == (files / "big.bin").read_bytes()[1000000:1000100]
+
+
+async def test_tls_falls_back_to_reads(files: pathlib.Path) -> None:
+    trustme = pytest.importorskip("trustme")
+    ca = trustme.CA()
+    server_ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("127.0.0.1").configure_cert(server_ctx)
+    client_ctx = ssl.create_default_context()
+    ca.configure_trust(client_ctx)
+    runner = web.AppRunner(file_app(files))
+    await runner.setup()
+    try:
+        site = web.TCPSite(runner, "127.0.0.1", 0, ssl_context=server_ctx)
+        await site.start()
+        port = runner.addresses[0][1]
+        async with httpx.AsyncClient(verify=client_ctx) as client:
+            response = await client.get(f"https://127.0.0.1:{port}/f/big.bin")
+            assert response.content == (files / "big.bin").read_bytes()
+    finally:
+        await runner.cleanup()
+
+
+# ------------------------------------------------------------ preconditions
+
+
+async def test_if_none_match(client: httpx.AsyncClient) -> None:
+    etag = (await client.get("/f/data.bin")).headers["etag"]
+    for value in (etag, f"W/{etag}", f'"other", {etag}', "*"):
+        response = await client.get("/f/data.bin", headers={"If-None-Match": value})
+        assert response.status_code == 304, value
+        assert response.content == b""
+        assert response.headers["etag"] == etag
+    assert (await client.get("/f/data.bin", headers={"If-None-Match": '"x"'})).status_code == 200
+    # For an unsafe method a matching If-None-Match is a failed precondition.
+    assert (await client.put("/f/data.bin", headers={"If-None-Match": "*"})).status_code == 412
+
+
+async def test_if_modified_since(client: httpx.AsyncClient, files: pathlib.Path) -> None:
+    mtime = (files / "data.bin").stat().st_mtime
+    later = formatdate(mtime + 60, usegmt=True)
+    earlier = formatdate(mtime - 60, usegmt=True)
+    assert (
+        await client.get("/f/data.bin", headers={"If-Modified-Since": later})
+    ).status_code == 304
+    assert (
+        await client.get("/f/data.bin", headers={"If-Modified-Since": earlier})
+    ).status_code == 200
+    junk = await client.get("/f/data.bin", headers={"If-Modified-Since": "yesterday"})
+    assert junk.status_code == 200
+    # If-None-Match wins over If-Modified-Since.
+    response = await client.get(
+        "/f/data.bin", headers={"If-Modified-Since": later, "If-None-Match": '"nope"'}
+    )
+    assert response.status_code == 200
+
+
+async def test_if_match_and_if_unmodified_since(
+    client: httpx.AsyncClient, files: pathlib.Path
+) -> None:
+    etag = (await client.get("/f/data.bin")).headers["etag"]
+    assert (await client.get("/f/data.bin", headers={"If-Match": etag})).status_code == 200
+    assert (await client.get("/f/data.bin", headers={"If-Match": "*"})).status_code == 200
+    assert (await client.get("/f/data.bin", headers={"If-Match": '"zz"'})).status_code == 412
+    # If-Match uses the strong comparison: a weak tag never matches.
+    assert (await client.get("/f/data.bin", headers={"If-Match": f"W/{etag}"})).status_code == 412
+    mtime = (files / "data.bin").stat().st_mtime
+    before = formatdate(mtime - 60, usegmt=True)
+    after = formatdate(mtime + 60, usegmt=True)
+    headers = {"If-Unmodified-Since": before}
+    assert (await client.get("/f/data.bin", headers=headers)).status_code == 412
+    headers = {"If-Unmodified-Since": after}
+    assert (await client.get("/f/data.bin", headers=headers)).status_code == 200
+
+
+# ------------------------------------------------------------------- ranges
+
+
+@pytest.mark.parametrize(
+    ("header", "start", "end"),
+    [
+        ("bytes=0-99", 0, 100),
+        ("bytes=100-", 100, len(BODY)),
+        ("bytes=-50", len(BODY) - 50, len(BODY)),
+        ("bytes=10000-99999", 10000, len(BODY)),
+        ("bytes=-999999", 0, len(BODY)),
+        ("bytes= 5 - 9", 5, 10),
+    ],
+)
+async def test_single_range(client: httpx.AsyncClient, header: str, start: int, end: int) -> None:
+    response = await client.get("/f/data.bin", headers={"Range": header})
+    assert response.status_code == 206
+    assert response.content == BODY[start:end]
+    assert response.headers["content-range"] == f"bytes {start}-{end - 1}/{len(BODY)}"
+    assert response.headers["content-length"] == str(end - start)
+
+
+@pytest.mark.parametrize("header", ["bytes=20000-", "bytes=10240-10300", "bytes=-0"])
+async def test_unsatisfiable_range(client: httpx.AsyncClient, header: str) -> None:
+    response = await client.get("/f/data.bin", headers={"Range": header})
+    assert response.status_code == 416
+    assert response.headers["content-range"] == f"bytes */{len(BODY)}"
+
+
+@pytest.mark.parametrize("header", ["bytes=5-2", "items=0-1", "bytes=abc", "bytes=", "0-10"])
+async def test_malformed_range_is_ignored(client: httpx.AsyncClient, header: str) -> None:
+    response = await client.get("/f/data.bin", headers={"Range": header})
+    assert response.status_code == 200
+    assert response.content == BODY
+
+
+async def test_multiple_ranges(client: httpx.AsyncClient) -> None:
+    response = await client.get("/f/data.bin", headers={"Range": "bytes=0-9,100-109,-5"})
+    assert response.status_code == 206
+    ctype = response.headers["content-type"]
+    assert ctype.startswith("multipart/byteranges; boundary=")
+    boundary = ctype.split("boundary=")[1].encode()
+    assert int(response.headers["content-length"]) == len(response.content)
+    parts = response.content.split(b"--" + boundary)
+    assert parts[0] == b"" and parts[-1] == b"--\r\n"
+    bodies = []
+    for part in parts[1:-1]:
+        head, _, data = part.partition(b"\r\n\r\n")
+        assert b"Content-Type: application/octet-stream" in head
+        bodies.append((head.split(b"Content-Range: ")[1].decode(), data[:-2]))
+    size = len(BODY)
+    assert bodies == [
+        (f"bytes 0-9/{size}", BODY[0:10]),
+        (f"bytes 100-109/{size}", BODY[100:110]),
+        (f"bytes {size - 5}-{size - 1}/{size}", BODY[-5:]),
+    ]
+
+
+async def test_too_many_ranges_send_everything(client: httpx.AsyncClient) -> None:
+    header = "bytes=" + ",".join(f"{i}-{i}" for i in range(0, 40, 2))
+    response = await client.get("/f/data.bin", headers={"Range": header})
+    assert response.status_code == 200
+    assert response.content == BODY
+
+
+async def test_if_range(client: httpx.AsyncClient, files: pathlib.Path) -> None:
+    first = await client.get("/f/data.bin")
+    etag, modified = first.headers["etag"], first.headers["last-modified"]
+    for value in (etag, modified):
+        response = await client.get(
+            "/f/data.bin", headers={"Range": "bytes=0-3", "If-Range": value}
+        )
+        assert response.status_code == 206, value
+    for value in ('"stale"', f"W/{etag}", "Mon, 01 Jan 2001 00:00:00 GMT"):
+        response = await client.get(
+            "/f/data.bin", headers={"Range": "bytes=0-3", "If-Range": value}
+        )
+        assert response.status_code == 200, value
+        assert response.content == BODY
+
+
+async def test_range_ignored_for_head(client: httpx.AsyncClient) -> None:
+    response = await client.head("/f/data.bin", headers={"Range": "bytes=0-3"})
+    assert response.status_code == 200
+
+
+# ------------------------------------------------------- pre-compressed siblings
+
+
+async def test_precompressed_siblings(client: httpx.AsyncClient) -> None:
+    gz = await client.get("/f/page.html", headers={"Accept-Encoding": "gzip"})
+    assert gz.headers["content-encoding"] == "gzip"
+    assert gz.text == "<p>gz</p>"  # httpx decoded the gzip sibling
+    assert gz.headers["content-type"].startswith("text/html")
+    assert "accept-encoding" in gz.headers["vary"].lower()
+
+    br = await client.get("/f/page.html", headers={"Accept-Encoding": "gzip, br"})
+    assert br.headers["content-encoding"] == "br"
+    assert br.text == "<p>br</p>"
+
+    plain = await client.get("/f/page.html", headers={"Accept-Encoding": "identity"})
+    assert "content-encoding" not in plain.headers
+    assert plain.text == "<p>plain</p>" * 50
+    assert "accept-encoding" in plain.headers["vary"].lower()
+
+    refused = await client.get("/f/page.html", headers={"Accept-Encoding": "gzip;q=0"})
+    assert "content-encoding" not in refused.headers
+
+
+async def test_sibling_etags_differ(client: httpx.AsyncClient) -> None:
+    gz = await client.get("/f/page.html", headers={"Accept-Encoding": "gzip"})
+    plain = await client.get("/f/page.html", headers={"Accept-Encoding": "identity"})
+    assert gz.headers["etag"] != plain.headers["etag"]
