@@ -5,7 +5,7 @@ from yarl import URL
 
 from . import hdrs
 from .formdata import FormData
-from .helpers import BasicAuth, ChainMapProxy, ETag, Timeout
+from .helpers import BasicAuth, ChainMapProxy, ETag
 from .http.models import HttpVersion, HttpVersion10, HttpVersion11
 from .multipart import (
     BadContentDispositionHeader,
@@ -32,9 +32,7 @@ from .payload import (
     payload_type,
 )
 from .streams import EMPTY_PAYLOAD, DataQueue, EofStream, FlowControlDataQueue, StreamReader
-from .ws.models import WSCloseCode, WSMessage, WSMsgType
-
-MsgType = WSMsgType  # deprecated 0.x name
+from .ws.models import WebSocketError, WSCloseCode, WSMessage, WSMsgType
 
 __version__ = "0.1.0.dev0"
 
@@ -49,7 +47,6 @@ __all__: tuple[str, ...] = (
     "HttpVersion",
     "HttpVersion10",
     "HttpVersion11",
-    "MsgType",
     "MultiDict",
     "MultiDictProxy",
     "MultipartReader",
@@ -57,6 +54,7 @@ __all__: tuple[str, ...] = (
     "WSCloseCode",
     "WSMessage",
     "WSMsgType",
+    "WebSocketError",
     "content_disposition_filename",
     "hdrs",
     "istr",
@@ -83,7 +81,20 @@ __all__ += (  # building blocks: helpers, payloads, streams
     "StringIOPayload",
     "StringPayload",
     "TextIOPayload",
-    "Timeout",
     "get_payload",
     "payload_type",
 )
+
+from .client import *  # noqa: E402, F403 - the HTTP client (issue 7)
+from .client import __all__ as _client_all  # noqa: E402
+
+__all__ += _client_all
+
+
+def __getattr__(name: str) -> object:
+    """0.x names (``heron.get``, ``heron.MsgType``, ``heron.Timeout``, ``heron.Response``,
+    old error names, ...), loaded lazily from :mod:`heron.legacy` with a
+    DeprecationWarning; see ``docs/legacy.md``."""
+    from .legacy import lookup
+
+    return lookup(name)

@@ -31,11 +31,15 @@ class HttpProcessingError(Exception):
 
     code = 0
     message = ""
+    headers: object = None  # headers to answer with (0.x and aiohttp 3.x accept headers=)
 
-    def __init__(self, message: str = "", *, code: int | None = None) -> None:
+    def __init__(
+        self, message: str = "", *, code: int | None = None, headers: object = None
+    ) -> None:
         if code is not None:
             self.code = code
         self.message = message or self.message
+        self.headers = headers
         super().__init__(self.message)
 
     def __str__(self) -> str:

@@ -41,6 +41,7 @@ if TYPE_CHECKING:
     from .resources import AbstractRoute
     from .response import StreamResponse
     from .routedef import AbstractRouteDef
+    from .server import Server
 
 __all__ = ("AppKey", "Application", "CleanupError")
 
@@ -452,6 +453,26 @@ class Application(MutableMapping[str | AppKey[Any], Any]):
             except Exception as exc:
                 errors.append(exc)
         _raise_collected(errors)
+
+    # 0.x aliases (deprecated; implemented in heron.legacy.web, see docs/legacy.md)
+
+    def make_handler(self, **kwargs: Any) -> Server:
+        """Deprecated: a protocol factory for ``loop.create_server`` (use AppRunner)."""
+        from ..legacy.web import make_handler
+
+        return make_handler(self, **kwargs)
+
+    async def finish(self) -> None:
+        """Deprecated: run ``register_on_finish`` callbacks, then ``on_cleanup``."""
+        from ..legacy.web import finish
+
+        await finish(self)
+
+    def register_on_finish(self, func: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
+        """Deprecated: call ``func(app, *args, **kwargs)`` at :meth:`finish` (use on_cleanup)."""
+        from ..legacy.web import register_on_finish
+
+        register_on_finish(self, func, *args, **kwargs)
 
     # ------------------------------------------------------------ request handling
 

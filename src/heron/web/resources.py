@@ -163,6 +163,12 @@ class AbstractRoute(ABC):
     def url_for(self, *args: str, **kwargs: str) -> URL:
         """Build a URL for this route."""
 
+    def url(self, *, parts: Any = None, query: Any = None, **kwargs: Any) -> str:
+        """Deprecated 0.x spelling: ``url(parts={...}, query=...)``, a str (use url_for)."""
+        from ..legacy.web import resource_url
+
+        return resource_url(self, parts, query, kwargs)
+
     async def handle_expect_header(self, request: Request) -> StreamResponse | None:
         """Run the route's expect handler."""
         return await self._expect_handler(request)
@@ -348,6 +354,12 @@ class AbstractResource(Sized):
     @abstractmethod
     def url_for(self, *args: str, **kwargs: str) -> URL:
         """Build a URL for this resource."""
+
+    def url(self, *, parts: Any = None, query: Any = None, **kwargs: Any) -> str:
+        """Deprecated 0.x spelling: ``url(parts={...}, query=...)``, a str (use url_for)."""
+        from ..legacy.web import resource_url
+
+        return resource_url(self, parts, query, kwargs)
 
     @abstractmethod
     async def resolve(self, request: Request) -> _Resolved:
