@@ -1,0 +1,839 @@
+"""The client session: :class:`ClientSession` and the module-level :func:`request`."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import sys
+import traceback
+import warnings
+from collections.abc import Awaitable, Callable, Coroutine, Generator, Iterable, Mapping
+from types import TracebackType
+from typing import Any
+
+from multidict import CIMultiDict, istr
+from yarl import URL
+
+from .. import hdrs
+from ..helpers import BasicAuth
+from ..http.models import HttpVersion, HttpVersion11
+from ..payload import JsonPayload
+from ..typedefs import DEFAULT_JSON_ENCODER, JSONEncoder, LooseCookies, LooseHeaders, StrOrURL
+from .abc import AbstractCookieJar
+from .connector import BaseConnector, Connection
+from .cookiejar import CookieJar
+from .exceptions import (
+    ConnectionTimeoutError,
+    InvalidUrlClientError,
+    InvalidUrlRedirectClientError,
+    NonHttpUrlClientError,
+    NonHttpUrlRedirectClientError,
+    TooManyRedirects,
+)
+from .proxy import basicauth_from_netrc, get_env_proxy_for_url, netrc_from_env
+from .reqrep import ClientRequest
+from .response import ClientResponse, default_charset_resolver
+from .tcp import TCPConnector
+from .timeouts import DEFAULT_TIMEOUT, ClientTimeout, deadline_of, earliest
+from .tracing import Trace, TraceConfig
+
+__all__ = ("ClientSession", "request")
+
+_HTTP_SCHEMES = frozenset({"http", "https"})
+_WS_SCHEMES = frozenset({"ws", "wss"})
+_ALLOWED_SCHEMES = _HTTP_SCHEMES | _WS_SCHEMES
+_REDIRECTS = frozenset({301, 302, 303, 307, 308})
+_SENTINEL: Any = object()
+
+RaiseForStatus = bool | Callable[[ClientResponse], Awaitable[None]]
+
+
+class _RequestContextManager:
+    """What request methods return: ``await`` it, or use it with ``async with``."""
+
+    __slots__ = ("_coro", "_resp")
+
+    def __init__(self, coro: Coroutine[Any, Any, ClientResponse]) -> None:
+        self._coro = coro
+        self._resp: ClientResponse | None = None
+
+    def __await__(self) -> Generator[Any, None, ClientResponse]:
+        return self._coro.__await__()
+
+    def send(self, arg: None) -> Any:
+        return self._coro.send(arg)
+
+    def throw(self, *args: Any) -> Any:
+        return self._coro.throw(*args)
+
+    def close(self) -> None:
+        self._coro.close()
+
+    async def __aenter__(self) -> ClientResponse:
+        self._resp = await self._coro
+        return self._resp
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        assert self._resp is not None
+        self._resp.release()
+        await self._resp.wait_for_close()
+
+
+class _SessionRequestContextManager:
+    """``async with heron.request(...) as resp``: a one-shot session around one request."""
+
+    __slots__ = ("_coro", "_resp", "_session")
+
+    def __init__(self, coro: Coroutine[Any, Any, ClientResponse], session: ClientSession) -> None:
+        self._coro = coro
+        self._resp: ClientResponse | None = None
+        self._session = session
+
+    async def __aenter__(self) -> ClientResponse:
+        try:
+            self._resp = await self._coro
+        except BaseException:
+            await self._session.close()
+            raise
+        return self._resp
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        assert self._resp is not None
+        self._resp.release()
+        await self._session.close()
+
+
+@dataclasses.dataclass(slots=True)
+class _Hop:
+    """What changes from one redirect hop to the next."""
+
+    method: str
+    url: URL
+    data: Any
+    headers: CIMultiDict[str]
+    auth: BasicAuth | None
+    cookies: LooseCookies | None
+    params: Any
+    crossed: bool = False  # a redirect left the first origin: no default credentials
+
+
+class ClientSession:
+    """A connection pool, cookie jar and request defaults shared by many requests.
+
+    Create one per application (``async with heron.ClientSession() as session:``)
+    and make requests with :meth:`get`, :meth:`post`, ... or :meth:`request`.
+    """
+
+    _source_traceback: traceback.StackSummary | None = None
+    _connector: BaseConnector | None = None
+
+    def __init__(
+        self,
+        base_url: StrOrURL | None = None,
+        *,
+        connector: BaseConnector | None = None,
+        loop: asyncio.AbstractEventLoop | None = None,
+        cookies: LooseCookies | None = None,
+        headers: LooseHeaders | None = None,
+        proxy: StrOrURL | None = None,
+        proxy_auth: BasicAuth | None = None,
+        skip_auto_headers: Iterable[str] | None = None,
+        auth: BasicAuth | None = None,
+        json_serialize: JSONEncoder = DEFAULT_JSON_ENCODER,
+        request_class: type[ClientRequest] = ClientRequest,
+        response_class: type[ClientResponse] = ClientResponse,
+        ws_response_class: Any = None,
+        version: HttpVersion = HttpVersion11,
+        cookie_jar: AbstractCookieJar | None = None,
+        connector_owner: bool = True,
+        raise_for_status: RaiseForStatus = False,
+        read_timeout: float | object | None = _SENTINEL,
+        conn_timeout: float | None = None,
+        timeout: ClientTimeout | object = _SENTINEL,
+        auto_decompress: bool = True,
+        trust_env: bool = False,
+        requote_redirect_url: bool = True,
+        trace_configs: list[TraceConfig] | None = None,
+        read_bufsize: int = 2**16,
+        max_line_size: int = 8190,
+        max_field_size: int = 8190,
+        fallback_charset_resolver: Callable[[ClientResponse, bytes], str] = (
+            default_charset_resolver
+        ),
+    ) -> None:
+        self._loop: asyncio.AbstractEventLoop = loop or asyncio.get_running_loop()
+        if connector is None:
+            connector = TCPConnector(loop=self._loop)
+        elif connector._loop is not self._loop:
+            raise RuntimeError("Session and connector has to use same event loop")
+        if self._loop.get_debug():
+            self._source_traceback = traceback.extract_stack(sys._getframe(1))
+        self._base_url = self._check_base_url(base_url)
+        self._connector = connector
+        self._connector_owner = connector_owner
+        self._cookie_jar = cookie_jar if cookie_jar is not None else CookieJar(loop=self._loop)
+        if cookies:
+            self._cookie_jar.update_cookies(cookies)
+        self._default_headers: CIMultiDict[str] = CIMultiDict(headers or {})
+        self._skip_auto_headers = frozenset(istr(h) for h in skip_auto_headers or ())
+        self._default_auth = auth
+        self._default_proxy = URL(proxy) if proxy is not None else None
+        self._default_proxy_auth = proxy_auth
+        self._json_serialize = json_serialize
+        self._request_class = request_class
+        self._response_class = response_class
+        self._ws_response_class = ws_response_class
+        self._version = version
+        self._raise_for_status = raise_for_status
+        self._timeout = self._resolve_session_timeout(timeout, read_timeout, conn_timeout)
+        self._auto_decompress = auto_decompress
+        self._trust_env = trust_env
+        self._requote_redirect_url = requote_redirect_url
+        self._trace_configs = list(trace_configs or ())
+        for trace_config in self._trace_configs:
+            trace_config.freeze()
+        self._read_bufsize = read_bufsize
+        self._max_line_size = max_line_size
+        self._max_field_size = max_field_size
+        self._resolve_charset = fallback_charset_resolver
+
+    @staticmethod
+    def _check_base_url(base_url: StrOrURL | None) -> URL | None:
+        if base_url is None:
+            return None
+        url = URL(base_url)
+        if not url.absolute:
+            raise ValueError("Only absolute URLs are supported as base_url")
+        if url.raw_query_string or url.raw_fragment:
+            raise ValueError("base_url must not have a query or a fragment")
+        if not url.raw_path.endswith("/"):
+            raise ValueError("base_url must end with '/' so relative paths join under it")
+        return url
+
+    @staticmethod
+    def _resolve_session_timeout(
+        timeout: Any, read_timeout: Any, conn_timeout: float | None
+    ) -> ClientTimeout:
+        if timeout is _SENTINEL or timeout is None:
+            result = DEFAULT_TIMEOUT
+            if read_timeout is not _SENTINEL or conn_timeout is not None:
+                warnings.warn(
+                    "read_timeout and conn_timeout are deprecated, use timeout=",
+                    DeprecationWarning,
+                    stacklevel=3,
+                )
+                total = None if read_timeout is _SENTINEL else read_timeout
+                result = dataclasses.replace(result, total=total, connect=conn_timeout)
+            return result
+        if read_timeout is not _SENTINEL or conn_timeout is not None:
+            raise ValueError("read_timeout and conn_timeout cannot be combined with timeout")
+        if isinstance(timeout, ClientTimeout):
+            return timeout
+        return ClientTimeout(total=float(timeout))
+
+    def __init_subclass__(cls) -> None:
+        warnings.warn(
+            f"Inheritance class {cls.__name__} from ClientSession is discouraged",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+
+    def __del__(self, _warnings: Any = warnings) -> None:
+        if self.closed:
+            return
+        _warnings.warn(f"Unclosed client session {self!r}", ResourceWarning, source=self)
+        context: dict[str, Any] = {"client_session": self, "message": "Unclosed client session"}
+        if self._source_traceback is not None:
+            context["source_traceback"] = self._source_traceback
+        if not self._loop.is_closed():
+            self._loop.call_exception_handler(context)
+
+    # -- the request pipeline -------------------------------------------------------------
+
+    def request(self, method: str, url: StrOrURL, **kwargs: Any) -> _RequestContextManager:
+        """Make a request; ``await`` the result or use it with ``async with``."""
+        return _RequestContextManager(self._request(method, url, **kwargs))
+
+    async def _request(
+        self,
+        method: str,
+        str_or_url: StrOrURL,
+        *,
+        params: Any = None,
+        data: Any = None,
+        json: Any = _SENTINEL,
+        cookies: LooseCookies | None = None,
+        headers: LooseHeaders | None = None,
+        skip_auto_headers: Iterable[str] | None = None,
+        auth: BasicAuth | None = None,
+        allow_redirects: bool = True,
+        max_redirects: int = 10,
+        compress: str | bool | None = None,
+        chunked: bool | None = None,
+        expect100: bool = False,
+        raise_for_status: RaiseForStatus | None = None,
+        read_until_eof: bool = True,
+        proxy: StrOrURL | None = None,
+        proxy_auth: BasicAuth | None = None,
+        timeout: ClientTimeout | object = _SENTINEL,
+        ssl: Any = True,
+        server_hostname: str | None = None,
+        proxy_headers: LooseHeaders | None = None,
+        trace_request_ctx: Any = None,
+        read_bufsize: int | None = None,
+        auto_decompress: bool | None = None,
+        max_line_size: int | None = None,
+        max_field_size: int | None = None,
+        verify_ssl: bool | None = None,
+        fingerprint: bytes | None = None,
+        ssl_context: Any = None,
+    ) -> ClientResponse:
+        if self.closed:
+            raise RuntimeError("Session is closed")
+        if json is not _SENTINEL:
+            if data is not None:
+                raise ValueError("data and json parameters can not be used at the same time")
+            data = JsonPayload(json, dumps=self._json_serialize)
+        if ssl is not True or verify_ssl is not None or fingerprint or ssl_context is not None:
+            ssl = _legacy_ssl(ssl, verify_ssl, fingerprint, ssl_context)
+        tm = self._request_timeout(timeout)
+        loop = self._loop
+        deadline = deadline_of(loop.time(), tm.total, tm.ceil_threshold)
+        hop = _Hop(
+            method=method.upper(),
+            url=self._build_url(str_or_url),
+            data=data,
+            headers=self._prepare_headers(headers),
+            auth=auth,
+            cookies=cookies,
+            params=params,
+        )
+        skip = self._skip_auto_headers
+        if skip_auto_headers is not None:
+            skip = skip | frozenset(istr(h) for h in skip_auto_headers)
+        traces = [
+            Trace(self, tc, tc.trace_config_ctx(trace_request_ctx)) for tc in self._trace_configs
+        ]
+        for trace in traces:
+            await trace.send_request_start(hop.method, hop.url, hop.headers)
+        history: list[ClientResponse] = []
+        try:
+            while True:
+                req = self._make_request(
+                    hop,
+                    skip,
+                    compress,
+                    chunked,
+                    expect100,
+                    proxy,
+                    proxy_auth,
+                    proxy_headers,
+                    ssl,
+                    server_hostname,
+                    traces,
+                )
+                conn = await self._connect(req, traces, tm, deadline)
+                assert conn.protocol is not None
+                conn.protocol.set_response_params(
+                    read_until_eof=read_until_eof,
+                    auto_decompress=self._auto_decompress
+                    if auto_decompress is None
+                    else auto_decompress,
+                    max_line_size=max_line_size or self._max_line_size,
+                    max_field_size=max_field_size or self._max_field_size,
+                    read_bufsize=read_bufsize or self._read_bufsize,
+                    sock_read=tm.sock_read,
+                    deadline=deadline,
+                )
+                resp = None
+                try:
+                    resp = await req.send(conn)
+                    await resp.start(conn)
+                except BaseException:
+                    conn.close()
+                    if resp is not None:
+                        resp.close()
+                    req.terminate()
+                    raise
+                self._store_cookies(resp)
+                if not allow_redirects or resp.status not in _REDIRECTS:
+                    break
+                if not await self._follow_redirect(hop, resp, history, max_redirects, traces):
+                    break
+            resp._history = tuple(history)
+            await self._check_status(resp, raise_for_status)
+            for trace in traces:
+                await trace.send_request_end(hop.method, hop.url, hop.headers, resp)
+            return resp
+        except BaseException as exc:
+            for trace in traces:
+                await trace.send_request_exception(hop.method, hop.url, hop.headers, exc)
+            raise
+
+    def _request_timeout(self, timeout: Any) -> ClientTimeout:
+        if timeout is _SENTINEL:
+            return self._timeout
+        if timeout is None:
+            return ClientTimeout()
+        if isinstance(timeout, ClientTimeout):
+            return timeout
+        return ClientTimeout(total=float(timeout))
+
+    def _build_url(self, str_or_url: StrOrURL) -> URL:
+        try:
+            url = URL(str_or_url)
+        except (ValueError, TypeError) as exc:
+            raise InvalidUrlClientError(str_or_url) from exc
+        if self._base_url is not None and not url.absolute:
+            url = self._base_url.join(url)
+        if not url.absolute or (url.scheme in _ALLOWED_SCHEMES and not url.raw_host):
+            raise InvalidUrlClientError(url)
+        if url.scheme not in _ALLOWED_SCHEMES:
+            raise NonHttpUrlClientError(url)
+        return url
+
+    def _prepare_headers(self, headers: LooseHeaders | None) -> CIMultiDict[str]:
+        """Session headers, overridden (not added to) by the request's."""
+        result = self._default_headers.copy()
+        if not headers:
+            return result
+        items = headers.items() if isinstance(headers, Mapping) else headers
+        added: set[str] = set()
+        for key, value in items:
+            if key in added:
+                result.add(key, value)
+            else:
+                result[key] = value
+                added.add(key)
+        return result
+
+    def _make_request(
+        self,
+        hop: _Hop,
+        skip: frozenset[istr],
+        compress: str | bool | None,
+        chunked: bool | None,
+        expect100: bool,
+        proxy: StrOrURL | None,
+        proxy_auth: BasicAuth | None,
+        proxy_headers: LooseHeaders | None,
+        ssl: Any,
+        server_hostname: str | None,
+        traces: list[Trace],
+    ) -> ClientRequest:
+        auth = self._auth_for(hop)
+        url = hop.url
+        proxy_url, proxy_auth = self._proxy_for(url, proxy, proxy_auth)
+        cookies = self._cookies_for(url, hop.cookies)
+        connector = self._connector
+        assert connector is not None
+        return self._request_class(
+            hop.method,
+            url,
+            params=hop.params,
+            headers=hop.headers,
+            skip_auto_headers=skip,
+            data=hop.data,
+            cookies=cookies,
+            auth=auth,
+            version=self._version,
+            compress=compress,
+            chunked=chunked,
+            expect100=expect100,
+            loop=self._loop,
+            response_class=self._response_class,
+            proxy=proxy_url,
+            proxy_auth=proxy_auth,
+            session=self,
+            ssl=ssl,
+            server_hostname=server_hostname,
+            proxy_headers=proxy_headers,
+            traces=traces,
+            trust_env=self._trust_env,
+            force_close=connector.force_close,
+        )
+
+    def _auth_for(self, hop: _Hop) -> BasicAuth | None:
+        url_auth = BasicAuth.from_url(hop.url)
+        if url_auth is not None:
+            hop.url = hop.url.with_user(None)  # credentials go in a header, never in resp.url
+        auth = hop.auth
+        if auth is not None and url_auth is not None:
+            raise ValueError("Cannot combine AUTH argument with credentials encoded in URL")
+        auth = auth or url_auth
+        if (
+            auth is None
+            and self._default_auth is not None
+            and not hop.crossed
+            and (self._base_url is None or hop.url.origin() == self._base_url.origin())
+        ):
+            auth = self._default_auth
+        if (
+            auth is None
+            and self._trust_env
+            and hop.url.host
+            and hdrs.AUTHORIZATION not in hop.headers
+        ):
+            auth = basicauth_from_netrc(netrc_from_env(), hop.url.host)
+        if auth is not None and hdrs.AUTHORIZATION in hop.headers:
+            raise ValueError(
+                "Cannot combine AUTHORIZATION header with AUTH argument or credentials "
+                "encoded in URL"
+            )
+        return auth
+
+    def _proxy_for(
+        self, url: URL, proxy: StrOrURL | None, proxy_auth: BasicAuth | None
+    ) -> tuple[URL | None, BasicAuth | None]:
+        if proxy is not None:
+            return URL(proxy), proxy_auth
+        if self._default_proxy is not None:
+            return self._default_proxy, proxy_auth or self._default_proxy_auth
+        if self._trust_env:
+            try:
+                info = get_env_proxy_for_url(url)
+            except LookupError:
+                return None, None
+            return info.proxy, proxy_auth or info.proxy_auth
+        return None, None
+
+    def _cookies_for(self, url: URL, request_cookies: LooseCookies | None) -> Any:
+        jar = self._cookie_jar
+        if not len(jar) and not request_cookies:
+            return None
+        cookies = jar.filter_cookies(url)
+        if request_cookies:
+            tmp = CookieJar(quote_cookie=jar.quote_cookie)
+            tmp.update_cookies(request_cookies)
+            for name, morsel in tmp.filter_cookies(url).items():
+                cookies[name] = morsel.value
+                dict.__setitem__(cookies, name, morsel)
+        return cookies
+
+    async def _connect(
+        self, req: ClientRequest, traces: list[Trace], tm: ClientTimeout, deadline: float | None
+    ) -> Connection:
+        connector = self._connector
+        if connector is None:
+            raise RuntimeError("Session is closed")
+        if not traces:
+            conn = connector._connect_from_pool(req)
+            if conn is not None:
+                return conn
+        loop = self._loop
+        connect_deadline = earliest(
+            deadline, deadline_of(loop.time(), tm.connect, tm.ceil_threshold)
+        )
+        if connect_deadline is None:
+            return await connector.connect(req, traces, tm)
+        try:
+            async with asyncio.timeout_at(connect_deadline) as cm:
+                return await connector.connect(req, traces, tm)
+        except TimeoutError as exc:
+            if cm.expired():
+                raise ConnectionTimeoutError(f"Connection timeout to host {req.url}") from exc
+            raise
+
+    def _store_cookies(self, resp: ClientResponse) -> None:
+        set_cookies = resp.headers.getall(hdrs.SET_COOKIE, ())
+        if set_cookies:
+            self._cookie_jar.update_cookies_from_headers(set_cookies, resp.url)
+
+    async def _follow_redirect(
+        self,
+        hop: _Hop,
+        resp: ClientResponse,
+        history: list[ClientResponse],
+        max_redirects: int,
+        traces: list[Trace],
+    ) -> bool:
+        """Prepare ``hop`` for the next hop; False when ``resp`` is final after all."""
+        for trace in traces:
+            await trace.send_request_redirect(hop.method, hop.url, hop.headers, resp)
+        history.append(resp)
+        if max_redirects and len(history) >= max_redirects:
+            resp.close()
+            raise TooManyRedirects(history[0].request_info, tuple(history))
+        location = resp.headers.get(hdrs.LOCATION) or resp.headers.get(hdrs.URI)
+        if location is None:
+            history.pop()
+            return False
+        resp.release()
+        try:
+            target = URL(location, encoded=not self._requote_redirect_url)
+        except ValueError as exc:
+            raise InvalidUrlRedirectClientError(
+                location, "Server attempted redirecting to a location that does not look like a URL"
+            ) from exc
+        if target.scheme and target.scheme not in _HTTP_SCHEMES:
+            raise NonHttpUrlRedirectClientError(location)
+        if not target.absolute:
+            target = hop.url.join(target)
+        if not target.raw_host:
+            raise InvalidUrlRedirectClientError(location)
+        if (resp.status == 303 and hop.method != hdrs.METH_HEAD) or (
+            resp.status in (301, 302) and hop.method == hdrs.METH_POST
+        ):
+            hop.method = hdrs.METH_GET
+            hop.data = None
+            for name in (
+                hdrs.CONTENT_LENGTH,
+                hdrs.CONTENT_TYPE,
+                hdrs.TRANSFER_ENCODING,
+                hdrs.CONTENT_ENCODING,
+            ):
+                hop.headers.popall(name, None)
+        if target.origin() != hop.url.origin():
+            # Credentials and explicit cookies stay with the origin they were meant for.
+            hop.auth = None
+            hop.headers.popall(hdrs.AUTHORIZATION, None)
+            hop.headers.popall(hdrs.COOKIE, None)
+            hop.cookies = None
+            hop.crossed = True
+        hop.url = target.with_fragment(None) if target.raw_fragment else target
+        hop.params = None
+        return True
+
+    async def _check_status(
+        self, resp: ClientResponse, raise_for_status: RaiseForStatus | None
+    ) -> None:
+        check = self._raise_for_status if raise_for_status is None else raise_for_status
+        if check is True:
+            resp.raise_for_status()
+        elif check is not False and callable(check):
+            await check(resp)
+
+    # -- verbs ---------------------------------------------------------------------------
+
+    def get(
+        self, url: StrOrURL, *, allow_redirects: bool = True, **kwargs: Any
+    ) -> _RequestContextManager:
+        """GET ``url``."""
+        return self.request(hdrs.METH_GET, url, allow_redirects=allow_redirects, **kwargs)
+
+    def options(
+        self, url: StrOrURL, *, allow_redirects: bool = True, **kwargs: Any
+    ) -> _RequestContextManager:
+        """OPTIONS ``url``."""
+        return self.request(hdrs.METH_OPTIONS, url, allow_redirects=allow_redirects, **kwargs)
+
+    def head(
+        self, url: StrOrURL, *, allow_redirects: bool = False, **kwargs: Any
+    ) -> _RequestContextManager:
+        """HEAD ``url`` (redirects are not followed unless asked)."""
+        return self.request(hdrs.METH_HEAD, url, allow_redirects=allow_redirects, **kwargs)
+
+    def post(self, url: StrOrURL, *, data: Any = None, **kwargs: Any) -> _RequestContextManager:
+        """POST ``data`` to ``url``."""
+        return self.request(hdrs.METH_POST, url, data=data, **kwargs)
+
+    def put(self, url: StrOrURL, *, data: Any = None, **kwargs: Any) -> _RequestContextManager:
+        """PUT ``data`` to ``url``."""
+        return self.request(hdrs.METH_PUT, url, data=data, **kwargs)
+
+    def patch(self, url: StrOrURL, *, data: Any = None, **kwargs: Any) -> _RequestContextManager:
+        """PATCH ``url`` with ``data``."""
+        return self.request(hdrs.METH_PATCH, url, data=data, **kwargs)
+
+    def delete(self, url: StrOrURL, **kwargs: Any) -> _RequestContextManager:
+        """DELETE ``url``."""
+        return self.request(hdrs.METH_DELETE, url, **kwargs)
+
+    def ws_connect(self, url: StrOrURL, **kwargs: Any) -> Any:
+        """Open a WebSocket (provided by :mod:`heron.client.websocket`)."""
+        try:
+            from . import websocket
+        except ImportError as exc:  # pragma: no cover - until the WebSocket client lands
+            raise NotImplementedError("WebSocket client is not available yet") from exc
+        return websocket.ws_connect(self, url, **kwargs)
+
+    # -- lifetime -----------------------------------------------------------------------
+
+    async def close(self) -> None:
+        """Close the connector (when the session owns it) and mark the session closed."""
+        connector = self._connector
+        if connector is not None and not connector.closed and self._connector_owner:
+            await connector.close()
+        self._connector = None
+
+    def detach(self) -> None:
+        """Forget the connector without closing it; the session counts as closed."""
+        self._connector = None
+
+    @property
+    def closed(self) -> bool:
+        """True once closed (or detached, or its connector closed)."""
+        return self._connector is None or self._connector.closed
+
+    async def __aenter__(self) -> ClientSession:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    def __enter__(self) -> None:
+        raise TypeError("Use async with instead")
+
+    def __exit__(self, *args: object) -> None:  # pragma: no cover - __enter__ raises
+        pass
+
+    # -- read-only views ------------------------------------------------------------------
+
+    @property
+    def connector(self) -> BaseConnector | None:
+        """The connector (None once closed)."""
+        return self._connector
+
+    @property
+    def cookie_jar(self) -> AbstractCookieJar:
+        """The cookie jar."""
+        return self._cookie_jar
+
+    @property
+    def version(self) -> HttpVersion:
+        """The HTTP version of requests."""
+        return self._version
+
+    @property
+    def requote_redirect_url(self) -> bool:
+        """Whether redirect URLs are re-quoted."""
+        return self._requote_redirect_url
+
+    @property
+    def loop(self) -> asyncio.AbstractEventLoop:
+        """The session's event loop."""
+        return self._loop
+
+    @property
+    def timeout(self) -> ClientTimeout:
+        """The default timeouts."""
+        return self._timeout
+
+    @property
+    def headers(self) -> CIMultiDict[str]:
+        """The default headers."""
+        return self._default_headers
+
+    @property
+    def skip_auto_headers(self) -> frozenset[istr]:
+        """Headers not generated automatically."""
+        return self._skip_auto_headers
+
+    @property
+    def auth(self) -> BasicAuth | None:
+        """The default credentials."""
+        return self._default_auth
+
+    @property
+    def json_serialize(self) -> JSONEncoder:
+        """The JSON encoder of ``json=`` bodies."""
+        return self._json_serialize
+
+    @property
+    def connector_owner(self) -> bool:
+        """Whether closing the session closes the connector."""
+        return self._connector_owner
+
+    @property
+    def raise_for_status(self) -> RaiseForStatus:
+        """The default ``raise_for_status``."""
+        return self._raise_for_status
+
+    @property
+    def auto_decompress(self) -> bool:
+        """Whether bodies are decompressed."""
+        return self._auto_decompress
+
+    @property
+    def trust_env(self) -> bool:
+        """Whether proxies and ``.netrc`` come from the environment."""
+        return self._trust_env
+
+    @property
+    def trace_configs(self) -> list[TraceConfig]:
+        """The tracing configurations."""
+        return self._trace_configs
+
+    @property
+    def base_url(self) -> URL | None:
+        """The base of relative request URLs."""
+        return self._base_url
+
+
+def _legacy_ssl(
+    ssl: Any, verify_ssl: bool | None, fingerprint: bytes | None, ssl_context: Any
+) -> Any:
+    """Fold the deprecated per-request TLS arguments into ``ssl``."""
+    from .tls import Fingerprint, validate_ssl
+
+    if ssl is True and verify_ssl is None and fingerprint is None and ssl_context is None:
+        return True
+    ssl = validate_ssl(ssl)
+    given = [x for x in (verify_ssl is False or None, fingerprint, ssl_context) if x is not None]
+    if not given:
+        return ssl
+    if len(given) > 1 or ssl is not True:
+        raise ValueError(
+            "verify_ssl, ssl_context, fingerprint and ssl parameters are mutually exclusive"
+        )
+    warnings.warn(
+        "verify_ssl, ssl_context and fingerprint are deprecated, use ssl=",
+        DeprecationWarning,
+        stacklevel=4,
+    )
+    if verify_ssl is False:
+        return False
+    if fingerprint is not None:
+        return Fingerprint(fingerprint)
+    return ssl_context
+
+
+def request(
+    method: str,
+    url: StrOrURL,
+    *,
+    connector: BaseConnector | None = None,
+    loop: asyncio.AbstractEventLoop | None = None,
+    **kwargs: Any,
+) -> _SessionRequestContextManager:
+    """One request in its own short-lived session: ``async with heron.request(...) as r``.
+
+    Without a ``connector`` the connection is closed afterwards (no pooling).
+    """
+    session_kwargs = {
+        key: kwargs.pop(key)
+        for key in (
+            "cookies",
+            "version",
+            "timeout",
+            "raise_for_status",
+            "trust_env",
+            "auto_decompress",
+            "read_bufsize",
+            "max_line_size",
+            "max_field_size",
+            "cookie_jar",
+            "json_serialize",
+        )
+        if key in kwargs
+    }
+    owner = connector is None
+    if connector is None:
+        connector = TCPConnector(force_close=True, loop=loop)
+    session = ClientSession(loop=loop, connector=connector, connector_owner=owner, **session_kwargs)
+    return _SessionRequestContextManager(session._request(method, url, **kwargs), session)
