@@ -6,11 +6,11 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 
-import httpx
 import pytest
-from app_helpers import raw_request, serve
+from app_helpers import ClientFactory, ServerFactory, raw_request
 
 from heron import web
+from heron.test_utils import TestServer
 
 DB = web.AppKey("db", str)
 
@@ -74,23 +74,23 @@ def test_loop_argument_is_deprecated() -> None:
         web.Application(loop=asyncio.new_event_loop())
 
 
-async def test_frozen_after_start() -> None:
+async def test_frozen_after_start(aiohttp_server: ServerFactory) -> None:
     app = web.Application()
     app.router.add_get("/", hello)
-    async with serve(app):
-        assert app.frozen
-        with pytest.raises(RuntimeError):
-            app["x"] = 1
-        with pytest.raises(RuntimeError):
-            del app[DB]
-        with pytest.raises(RuntimeError):
-            app.router.add_get("/late", hello)
-        with pytest.raises(RuntimeError):
-            app.middlewares.append(web.middleware(hello))
-        with pytest.raises(RuntimeError):
-            app.on_startup.append(hello)
-        with pytest.raises(RuntimeError):
-            app.add_subapp("/sub", web.Application())
+    await aiohttp_server(app)
+    assert app.frozen
+    with pytest.raises(RuntimeError):
+        app["x"] = 1
+    with pytest.raises(RuntimeError):
+        del app[DB]
+    with pytest.raises(RuntimeError):
+        app.router.add_get("/late", hello)
+    with pytest.raises(RuntimeError):
+        app.middlewares.append(web.middleware(hello))
+    with pytest.raises(RuntimeError):
+        app.on_startup.append(hello)
+    with pytest.raises(RuntimeError):
+        app.add_subapp("/sub", web.Application())
 
 
 # ------------------------------------------------------------------ lifecycle
@@ -123,7 +123,7 @@ async def test_signals_and_cleanup_ctx_order() -> None:
     app.on_startup.append(on_startup)
     app.on_shutdown.append(on_shutdown)
     app.on_cleanup.append(on_cleanup)
-    async with serve(app):
+    async with TestServer(app):
         assert calls == ["a-setup", "b-setup", "startup"]
     assert calls == [
         "a-setup",
@@ -210,24 +210,24 @@ async def test_cleanup_ctx_with_two_yields_is_an_error() -> None:
 # -------------------------------------------------------------- over the wire
 
 
-async def test_routes_404_405_and_head() -> None:  # B-101
+async def test_routes_404_405_and_head(aiohttp_client: ClientFactory) -> None:  # B-101
     app = web.Application()
     app.router.add_get("/", hello)
     app.router.add_post("/form", hello)
-    async with serve(app) as base, httpx.AsyncClient(base_url=base) as client:
-        assert (await client.get("/")).text == "hello"
-        head = await client.head("/")
-        assert head.status_code == 200 and head.content == b""
-        assert head.headers["content-length"] == "5"
-        missing = await client.get("/missing")
-        assert missing.status_code == 404
-        assert missing.text == "404: Not Found"
-        wrong = await client.put("/form")
-        assert wrong.status_code == 405
-        assert wrong.headers["allow"] == "POST"
+    client = await aiohttp_client(app)
+    assert await (await client.get("/")).text() == "hello"
+    head = await client.head("/")
+    assert head.status == 200 and await head.read() == b""
+    assert head.headers["content-length"] == "5"
+    missing = await client.get("/missing")
+    assert missing.status == 404
+    assert await missing.text() == "404: Not Found"
+    wrong = await client.put("/form")
+    assert wrong.status == 405
+    assert wrong.headers["allow"] == "POST"
 
 
-async def test_match_info_and_request_app() -> None:
+async def test_match_info_and_request_app(aiohttp_client: ClientFactory) -> None:
     app = web.Application()
     app[DB] = "db"
 
@@ -236,24 +236,24 @@ async def test_match_info_and_request_app() -> None:
         return web.json_response({"name": request.match_info["name"], "db": request.app[DB]})
 
     app.router.add_get("/users/{name}", show)
-    async with serve(app) as base, httpx.AsyncClient(base_url=base) as client:
-        response = await client.get("/users/J%C3%BCrgen%20K")
-        assert response.json() == {"name": "Jürgen K", "db": "db"}
+    client = await aiohttp_client(app)
+    response = await client.get("/users/J%C3%BCrgen%20K")
+    assert await response.json() == {"name": "Jürgen K", "db": "db"}
 
 
-async def test_client_max_size() -> None:
+async def test_client_max_size(aiohttp_client: ClientFactory) -> None:
     app = web.Application(client_max_size=10)
 
     async def echo(request: web.Request) -> web.Response:
         return web.Response(body=await request.read())
 
     app.router.add_post("/", echo)
-    async with serve(app) as base, httpx.AsyncClient(base_url=base) as client:
-        assert (await client.post("/", content=b"x" * 10)).content == b"x" * 10
-        assert (await client.post("/", content=b"x" * 11)).status_code == 413
+    client = await aiohttp_client(app)
+    assert await (await client.post("/", data=b"x" * 10)).read() == b"x" * 10
+    assert (await client.post("/", data=b"x" * 11)).status == 413
 
 
-async def test_on_response_prepare_for_plain_and_streamed() -> None:
+async def test_on_response_prepare_for_plain_and_streamed(aiohttp_client: ClientFactory) -> None:
     app = web.Application()
 
     async def stamp(request: web.Request, response: web.StreamResponse) -> None:
@@ -268,15 +268,16 @@ async def test_on_response_prepare_for_plain_and_streamed() -> None:
     app.on_response_prepare.append(stamp)
     app.router.add_get("/plain", hello)
     app.router.add_get("/stream", streamed)
-    async with serve(app) as base, httpx.AsyncClient(base_url=base) as client:
-        assert (await client.get("/plain")).headers["x-stamp"] == "/plain"
-        response = await client.get("/stream")
-        assert response.headers["x-stamp"] == "/stream"
-        assert response.text == "part"
-        assert (await client.get("/nope")).headers["x-stamp"] == "/nope"
+    client = await aiohttp_client(app)
+    assert (await client.get("/plain")).headers["x-stamp"] == "/plain"
+    response = await client.get("/stream")
+    assert response.headers["x-stamp"] == "/stream"
+    assert await response.text() == "part"
+    assert (await client.get("/nope")).headers["x-stamp"] == "/nope"
 
 
-async def test_handler_returning_or_raising_http_exception() -> None:  # B-158
+# B-158
+async def test_handler_returning_or_raising_http_exception(aiohttp_client: ClientFactory) -> None:
     app = web.Application()
 
     async def returns(request: web.Request) -> web.StreamResponse:
@@ -287,14 +288,14 @@ async def test_handler_returning_or_raising_http_exception() -> None:  # B-158
 
     app.router.add_get("/r1", returns)
     app.router.add_get("/r2", raises)
-    async with serve(app) as base, httpx.AsyncClient(base_url=base) as client:
-        for path in ("/r1", "/r2"):
-            response = await client.get(path)
-            assert response.status_code == 302
-            assert response.headers["location"] == "/redirect"
+    client = await aiohttp_client(app)
+    for path in ("/r1", "/r2"):
+        response = await client.get(path, allow_redirects=False)
+        assert response.status == 302
+        assert response.headers["location"] == "/redirect"
 
 
-async def test_class_based_view_over_the_wire() -> None:
+async def test_class_based_view_over_the_wire(aiohttp_client: ClientFactory) -> None:
     class Item(web.View):
         async def get(self) -> web.Response:
             return web.Response(text="item " + self.request.match_info["id"])
@@ -304,28 +305,32 @@ async def test_class_based_view_over_the_wire() -> None:
 
     app = web.Application()
     app.router.add_view("/items/{id}", Item)
-    async with serve(app) as base, httpx.AsyncClient(base_url=base) as client:
-        assert (await client.get("/items/7")).text == "item 7"
-        assert (await client.delete("/items/7")).status_code == 204
-        response = await client.post("/items/7")
-        assert response.status_code == 405
-        assert set(response.headers["allow"].split(",")) == {"GET", "DELETE"}
+    client = await aiohttp_client(app)
+    assert await (await client.get("/items/7")).text() == "item 7"
+    assert (await client.delete("/items/7")).status == 204
+    response = await client.post("/items/7")
+    assert response.status == 405
+    assert set(response.headers["allow"].split(",")) == {"GET", "DELETE"}
 
 
-async def test_handler_args_reach_the_server(caplog: pytest.LogCaptureFixture) -> None:
+async def test_handler_args_reach_the_server(
+    aiohttp_client: ClientFactory, caplog: pytest.LogCaptureFixture
+) -> None:
     logger = logging.getLogger("heron.test.access")
     app = web.Application(handler_args={"access_log": logger})
     app.router.add_get("/", hello)
     with caplog.at_level(logging.INFO, logger="heron.test.access"):
-        async with serve(app) as base, httpx.AsyncClient(base_url=base) as client:
-            await client.get("/")
+        client = await aiohttp_client(app)
+        await client.get("/")
+        await client.close()
     assert any("GET / " in record.getMessage() for record in caplog.records)
 
 
 # --------------------------------------------------------------------- Expect
+# Raw bytes: the interim "100 Continue" and the refusal must be seen exactly.
 
 
-async def test_expect_handler_can_refuse() -> None:  # B-167
+async def test_expect_handler_can_refuse(aiohttp_server: ServerFactory) -> None:  # B-167
     calls: list[str] = []
 
     async def refuse(request: web.Request) -> web.StreamResponse | None:
@@ -337,17 +342,18 @@ async def test_expect_handler_can_refuse() -> None:  # B-167
 
     app = web.Application()
     app.router.add_post("/up", upload, expect_handler=refuse)
-    async with serve(app) as base:
-        reply = await raw_request(
-            base,
-            b"POST /up HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n",
-        )
+    server = await aiohttp_server(app)
+    reply = await raw_request(
+        server,
+        b"POST /up HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n",
+    )
     assert reply.startswith(b"HTTP/1.1 403 ")
     assert b"100 Continue" not in reply
     assert calls == []
 
 
-async def test_expect_default_and_none_returning_handler() -> None:  # B-166, B-168
+# B-166, B-168
+async def test_expect_default_and_none_returning_handler(aiohttp_server: ServerFactory) -> None:
     async def accept(request: web.Request) -> None:
         return None
 
@@ -357,24 +363,24 @@ async def test_expect_default_and_none_returning_handler() -> None:  # B-166, B-
     app = web.Application()
     app.router.add_post("/default", upload)
     app.router.add_post("/custom", upload, expect_handler=accept)
-    async with serve(app) as base:
-        for path in (b"/default", b"/custom"):
-            host, port = base.rsplit(":", 1)
-            reader, writer = await asyncio.open_connection(host[7:], int(port))
-            writer.write(
-                b"POST " + path + b" HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n"
-                b"Expect: 100-continue\r\nConnection: close\r\n\r\n"
-            )
-            interim = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 5)
-            assert interim == b"HTTP/1.1 100 Continue\r\n\r\n"
-            writer.write(b"hello")
-            reply = await asyncio.wait_for(reader.read(), 5)
-            writer.close()
-            assert reply.startswith(b"HTTP/1.1 200 ")
-            assert reply.endswith(b"got hello")
+    server = await aiohttp_server(app)
+    for path in (b"/default", b"/custom"):
+        reader, writer = await asyncio.open_connection(server.host, server.port)
+        writer.write(
+            b"POST " + path + b" HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n"
+            b"Expect: 100-continue\r\nConnection: close\r\n\r\n"
+        )
+        interim = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 5)
+        assert interim == b"HTTP/1.1 100 Continue\r\n\r\n"
+        writer.write(b"hello")
+        reply = await asyncio.wait_for(reader.read(), 5)
+        writer.close()
+        assert reply.startswith(b"HTTP/1.1 200 ")
+        assert reply.endswith(b"got hello")
 
 
-async def test_custom_expect_handler_writing_continue_itself() -> None:  # seeds' MW-07
+# seeds' MW-07
+async def test_custom_expect_handler_writing_continue_itself(aiohttp_server: ServerFactory) -> None:
     async def expect(request: web.Request) -> None:
         await request.writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")
 
@@ -383,29 +389,26 @@ async def test_custom_expect_handler_writing_continue_itself() -> None:  # seeds
 
     app = web.Application()
     app.router.add_post("/", upload, expect_handler=expect)
-    async with serve(app) as base:
-        host, port = base.rsplit(":", 1)
-        reader, writer = await asyncio.open_connection(host[7:], int(port))
-        writer.write(
-            b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n"
-            b"Expect: 100-continue\r\nConnection: close\r\n\r\n"
-        )
-        assert await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 5) == (
-            b"HTTP/1.1 100 Continue\r\n\r\n"
-        )
-        writer.write(b"ok")
-        reply = await asyncio.wait_for(reader.read(), 5)
-        writer.close()
+    server = await aiohttp_server(app)
+    reader, writer = await asyncio.open_connection(server.host, server.port)
+    writer.write(
+        b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n"
+        b"Expect: 100-continue\r\nConnection: close\r\n\r\n"
+    )
+    assert await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 5) == (
+        b"HTTP/1.1 100 Continue\r\n\r\n"
+    )
+    writer.write(b"ok")
+    reply = await asyncio.wait_for(reader.read(), 5)
+    writer.close()
     assert reply.count(b"100 Continue") == 0
     assert reply.startswith(b"HTTP/1.1 200 ") and reply.endswith(b"ok")
 
 
-async def test_expect_on_missing_route_is_404() -> None:  # B-169
-    app = web.Application()
-    async with serve(app) as base:
-        reply = await raw_request(
-            base,
-            b"POST /nowhere HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n"
-            b"Expect: 100-continue\r\n\r\n",
-        )
+async def test_expect_on_missing_route_is_404(aiohttp_server: ServerFactory) -> None:  # B-169
+    server = await aiohttp_server(web.Application())
+    reply = await raw_request(
+        server,
+        b"POST /nowhere HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n",
+    )
     assert reply.startswith(b"HTTP/1.1 404 ")

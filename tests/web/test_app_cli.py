@@ -9,7 +9,8 @@ import sys
 
 import httpx
 import pytest
-from app_helpers import free_socket
+
+from heron.test_utils import unused_port
 
 MODULE = """
 from heron import web
@@ -39,8 +40,7 @@ async def run_cli(cwd: pathlib.Path, *args: str) -> asyncio.subprocess.Process:
 
 async def test_serves_factory_and_stops_on_sigint(tmp_path: pathlib.Path) -> None:
     (tmp_path / "cliapp.py").write_text(MODULE)
-    with free_socket() as sock:
-        port = sock.getsockname()[1]
+    port = unused_port()
     proc = await run_cli(tmp_path, "-H", "127.0.0.1", "-P", str(port), "cliapp:make_app", "x")
     try:
         text = ""

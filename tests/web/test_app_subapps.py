@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-import httpx
 import pytest
-from app_helpers import serve
+from app_helpers import ClientFactory
 
 from heron import web
+from heron.test_utils import TestClient, TestServer
 
 
 def tracing(name: str, log: list[str]) -> Any:
@@ -41,40 +41,41 @@ def build() -> tuple[web.Application, web.Application, list[str]]:
     return root, sub, log
 
 
-async def test_prefix_routing_and_middleware_order() -> None:
+async def text(client: TestClient, path: str, **kwargs: Any) -> str:
+    return await (await client.get(path, **kwargs)).text()
+
+
+async def test_prefix_routing_and_middleware_order(aiohttp_client: ClientFactory) -> None:
     root, _, log = build()
-    async with serve(root) as base, httpx.AsyncClient(base_url=base) as client:
-        assert (await client.get("/")).text == "root {}"
-        assert log == ["root-mw:root"]
-        log.clear()
-        assert (await client.get("/api/items/5")).text == "sub {'id': '5'}"
-        # The root middleware runs first, with request.app being the root app.
-        assert log == ["root-mw:root", "sub-mw:sub"]
-        assert (await client.get("/api/")).text == "sub {}"
+    client = await aiohttp_client(root)
+    assert await text(client, "/") == "root {}"
+    assert log == ["root-mw:root"]
+    log.clear()
+    assert await text(client, "/api/items/5") == "sub {'id': '5'}"
+    # The root middleware runs first, with request.app being the root app.
+    assert log == ["root-mw:root", "sub-mw:sub"]
+    assert await text(client, "/api/") == "sub {}"
 
 
-async def test_subapp_404_goes_through_subapp_middlewares() -> None:
-    root, _, _ = build()
-    async with serve(root) as base, httpx.AsyncClient(base_url=base) as client:
-        response = await client.get("/api/missing")
-        assert (response.status_code, response.text) == (404, "sub-mw caught 404")
-        response = await client.get("/elsewhere")
-        assert response.text == "root-mw caught 404"
+async def test_subapp_404_goes_through_subapp_middlewares(aiohttp_client: ClientFactory) -> None:
+    client = await aiohttp_client(build()[0])
+    response = await client.get("/api/missing")
+    assert (response.status, await response.text()) == (404, "sub-mw caught 404")
+    assert await text(client, "/elsewhere") == "root-mw caught 404"
 
 
-async def test_subapp_405() -> None:
-    root, _, _ = build()
-    async with serve(root) as base, httpx.AsyncClient(base_url=base) as client:
-        response = await client.delete("/api/items/1")
-        assert response.status_code == 405
-        assert set(response.headers["allow"].split(",")) == {"GET", "HEAD"}
+async def test_subapp_405(aiohttp_client: ClientFactory) -> None:
+    client = await aiohttp_client(build()[0])
+    response = await client.delete("/api/items/1")
+    assert response.status == 405
+    assert set(response.headers["allow"].split(",")) == {"GET", "HEAD"}
 
 
-async def test_prefix_does_not_match_longer_segment() -> None:
+async def test_prefix_does_not_match_longer_segment(aiohttp_client: ClientFactory) -> None:
     root, _, _ = build()
     root.router.add_get("/apiary", who)
-    async with serve(root) as base, httpx.AsyncClient(base_url=base) as client:
-        assert (await client.get("/apiary")).text == "root {}"
+    client = await aiohttp_client(root)
+    assert await text(client, "/apiary") == "root {}"
 
 
 def test_url_building_includes_prefix() -> None:
@@ -97,15 +98,15 @@ def test_nested_subapps_get_every_prefix() -> None:
     assert str(deepest.router["leaf"].url_for()) == "/a/b/leaf"
 
 
-async def test_nested_subapps_resolve() -> None:
+async def test_nested_subapps_resolve(aiohttp_client: ClientFactory) -> None:
     root, inner, deepest = web.Application(), web.Application(), web.Application()
     for app, name in ((root, "root"), (inner, "inner"), (deepest, "deepest")):
         app["name"] = name
     deepest.router.add_get("/leaf/{x}", who)
     inner.add_subapp("/b", deepest)
     root.add_subapp("/a", inner)
-    async with serve(root) as base, httpx.AsyncClient(base_url=base) as client:
-        assert (await client.get("/a/b/leaf/1")).text == "deepest {'x': '1'}"
+    client = await aiohttp_client(root)
+    assert await text(client, "/a/b/leaf/1") == "deepest {'x': '1'}"
 
 
 def test_subapp_rules() -> None:
@@ -137,7 +138,7 @@ async def test_subapp_signals_fire_with_parent() -> None:
         app.on_shutdown.append(recorder(f"{name}-shutdown"))
         app.on_cleanup.append(recorder(f"{name}-cleanup"))
     root.add_subapp("/sub", sub)
-    async with serve(root):
+    async with TestServer(root):
         assert calls == ["root-startup", "sub-startup"]
     assert calls == [
         "root-startup",
@@ -150,7 +151,7 @@ async def test_subapp_signals_fire_with_parent() -> None:
     assert sub.frozen
 
 
-async def test_on_response_prepare_fires_for_each_app() -> None:
+async def test_on_response_prepare_fires_for_each_app(aiohttp_client: ClientFactory) -> None:
     root, sub = web.Application(), web.Application()
     sub["name"] = "sub"
 
@@ -164,12 +165,11 @@ async def test_on_response_prepare_fires_for_each_app() -> None:
     sub.on_response_prepare.append(stamp("sub"))
     sub.router.add_get("/x", who)
     root.add_subapp("/sub", sub)
-    async with serve(root) as base, httpx.AsyncClient(base_url=base) as client:
-        response = await client.get("/sub/x")
-        assert response.headers.get_list("x-prepared") == ["root", "sub"]
+    response = await (await aiohttp_client(root)).get("/sub/x")
+    assert response.headers.getall("x-prepared") == ["root", "sub"]
 
 
-async def test_add_domain() -> None:
+async def test_add_domain(aiohttp_client: ClientFactory) -> None:
     root, exact, masked = web.Application(), web.Application(), web.Application()
     for app, name in ((root, "root"), (exact, "exact"), (masked, "masked")):
         app["name"] = name
@@ -179,17 +179,16 @@ async def test_add_domain() -> None:
     root.add_domain("example.com", exact)
     root.add_domain("*.example.org", masked)
     root.router.add_get("/", who)
-    async with serve(root) as base, httpx.AsyncClient(base_url=base) as client:
-
-        async def get(host: str) -> str:
-            return (await client.get("/", headers={"Host": host})).text
-
-        assert await get("example.com") == "exact {}"
-        assert await get("EXAMPLE.com:8080") == "exact {}"
-        assert await get("a.example.org") == "masked {}"
-        assert await get("a.b.example.org") == "masked {}"
-        assert await get("example.org") == "root {}"
-        assert await get("other.com") == "root {}"
+    client = await aiohttp_client(root)
+    for host, expected in (
+        ("example.com", "exact {}"),
+        ("EXAMPLE.com:8080", "exact {}"),
+        ("a.example.org", "masked {}"),
+        ("a.b.example.org", "masked {}"),
+        ("example.org", "root {}"),
+        ("other.com", "root {}"),
+    ):
+        assert await text(client, "/", headers={"Host": host}) == expected, host
 
 
 def test_domain_validation() -> None:
@@ -205,12 +204,12 @@ def test_domain_validation() -> None:
         resource.url_for()
 
 
-async def test_domain_with_port_needs_that_port() -> None:
+async def test_domain_with_port_needs_that_port(aiohttp_client: ClientFactory) -> None:
     root, sub = web.Application(), web.Application()
     sub["name"], root["name"] = "sub", "root"
     sub.router.add_get("/", who)
     root.add_domain("example.com:8443", sub)
     root.router.add_get("/", who)
-    async with serve(root) as base, httpx.AsyncClient(base_url=base) as client:
-        assert (await client.get("/", headers={"Host": "example.com:8443"})).text == "sub {}"
-        assert (await client.get("/", headers={"Host": "example.com"})).text == "root {}"
+    client = await aiohttp_client(root)
+    assert await text(client, "/", headers={"Host": "example.com:8443"}) == "sub {}"
+    assert await text(client, "/", headers={"Host": "example.com"}) == "root {}"

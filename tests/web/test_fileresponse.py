@@ -6,14 +6,13 @@ import gzip
 import os
 import pathlib
 import ssl
-from collections.abc import AsyncIterator
 from email.utils import formatdate
 
-import httpx
 import pytest
-from app_helpers import serve
+from app_helpers import ClientFactory, ServerFactory
 
 from heron import web
+from heron.test_utils import TestClient
 
 BODY = bytes(range(256)) * 40  # 10,240 bytes
 
@@ -47,18 +46,17 @@ def file_app(files: pathlib.Path, **kwargs: int) -> web.Application:
 
 
 @pytest.fixture
-async def client(files: pathlib.Path) -> AsyncIterator[httpx.AsyncClient]:
-    async with serve(file_app(files)) as base, httpx.AsyncClient(base_url=base) as c:
-        yield c
+async def client(aiohttp_client: ClientFactory, files: pathlib.Path) -> TestClient:
+    return await aiohttp_client(file_app(files))
 
 
 # ---------------------------------------------------------------- plain sends
 
 
-async def test_whole_file_headers(client: httpx.AsyncClient) -> None:
+async def test_whole_file_headers(client: TestClient) -> None:
     response = await client.get("/f/data.bin")
-    assert response.status_code == 200
-    assert response.content == BODY
+    assert response.status == 200
+    assert await response.read() == BODY
     headers = response.headers
     assert headers["content-length"] == str(len(BODY))
     assert headers["accept-ranges"] == "bytes"
@@ -67,110 +65,99 @@ async def test_whole_file_headers(client: httpx.AsyncClient) -> None:
     assert headers["last-modified"].endswith("GMT")
 
 
-async def test_missing_file_is_404(client: httpx.AsyncClient) -> None:
-    assert (await client.get("/f/nothing.txt")).status_code == 404
+async def test_missing_file_is_404(client: TestClient) -> None:
+    assert (await client.get("/f/nothing.txt")).status == 404
 
 
-async def test_content_type_choices(client: httpx.AsyncClient) -> None:
+async def test_content_type_choices(client: TestClient) -> None:
     assert (await client.get("/custom")).headers["content-type"] == "application/x-custom"
     archive = await client.get("/f/archive.tar.gz", headers={"Accept-Encoding": "identity"})
     assert archive.headers["content-type"] == "application/gzip"
     assert "content-encoding" not in archive.headers
 
 
-async def test_head_sends_headers_only(client: httpx.AsyncClient) -> None:
+async def test_head_sends_headers_only(client: TestClient) -> None:
     response = await client.head("/f/data.bin")
-    assert response.status_code == 200
-    assert response.content == b""
+    assert response.status == 200
+    assert await response.read() == b""
     assert response.headers["content-length"] == str(len(BODY))
 
 
 @pytest.mark.parametrize("nosendfile", [False, True])
 async def test_big_file_both_paths(
-    files: pathlib.Path, monkeypatch: pytest.MonkeyPatch, nosendfile: bool
+    aiohttp_client: ClientFactory,
+    files: pathlib.Path,
+    monkeypatch: pytest.MonkeyPatch,
+    nosendfile: bool,
 ) -> None:
     if nosendfile:
         monkeypatch.setenv("HERON_NOSENDFILE", "1")
-    async with (
-        serve(file_app(files, chunk_size=64 * 1024)) as base,
-        httpx.AsyncClient(base_url=base) as client,
-    ):
-        response = await client.get("/f/big.bin")
-        assert response.content == (files / "big.bin").read_bytes()
-        ranged = await client.get("/f/big.bin", headers={"Range": "bytes=1000000-1000099"})
-        assert ranged.content == (files / "big.bin").read_bytes()[1000000:1000100]
+    client = await aiohttp_client(file_app(files, chunk_size=64 * 1024))
+    response = await client.get("/f/big.bin")
+    assert await response.read() == (files / "big.bin").read_bytes()
+    ranged = await client.get("/f/big.bin", headers={"Range": "bytes=1000000-1000099"})
+    assert await ranged.read() == (files / "big.bin").read_bytes()[1000000:1000100]
 
 
-async def test_tls_falls_back_to_reads(files: pathlib.Path) -> None:
+async def test_tls_falls_back_to_reads(
+    aiohttp_server: ServerFactory, aiohttp_client: ClientFactory, files: pathlib.Path
+) -> None:
     trustme = pytest.importorskip("trustme")
     ca = trustme.CA()
     server_ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     ca.issue_cert("127.0.0.1").configure_cert(server_ctx)
     client_ctx = ssl.create_default_context()
     ca.configure_trust(client_ctx)
-    runner = web.AppRunner(file_app(files))
-    await runner.setup()
-    try:
-        site = web.TCPSite(runner, "127.0.0.1", 0, ssl_context=server_ctx)
-        await site.start()
-        port = runner.addresses[0][1]
-        async with httpx.AsyncClient(verify=client_ctx) as client:
-            response = await client.get(f"https://127.0.0.1:{port}/f/big.bin")
-            assert response.content == (files / "big.bin").read_bytes()
-    finally:
-        await runner.cleanup()
+    client = await aiohttp_client(await aiohttp_server(file_app(files), ssl=server_ctx))
+    assert client.make_url("/").scheme == "https"
+    response = await client.get("/f/big.bin", ssl=client_ctx)
+    assert await response.read() == (files / "big.bin").read_bytes()
 
 
 # ------------------------------------------------------------ preconditions
 
 
-async def test_if_none_match(client: httpx.AsyncClient) -> None:
+async def test_if_none_match(client: TestClient) -> None:
     etag = (await client.get("/f/data.bin")).headers["etag"]
     for value in (etag, f"W/{etag}", f'"other", {etag}', "*"):
         response = await client.get("/f/data.bin", headers={"If-None-Match": value})
-        assert response.status_code == 304, value
-        assert response.content == b""
+        assert response.status == 304, value
+        assert await response.read() == b""
         assert response.headers["etag"] == etag
-    assert (await client.get("/f/data.bin", headers={"If-None-Match": '"x"'})).status_code == 200
+    assert (await client.get("/f/data.bin", headers={"If-None-Match": '"x"'})).status == 200
     # For an unsafe method a matching If-None-Match is a failed precondition.
-    assert (await client.put("/f/data.bin", headers={"If-None-Match": "*"})).status_code == 412
+    assert (await client.put("/f/data.bin", headers={"If-None-Match": "*"})).status == 412
 
 
-async def test_if_modified_since(client: httpx.AsyncClient, files: pathlib.Path) -> None:
+async def test_if_modified_since(client: TestClient, files: pathlib.Path) -> None:
     mtime = (files / "data.bin").stat().st_mtime
     later = formatdate(mtime + 60, usegmt=True)
     earlier = formatdate(mtime - 60, usegmt=True)
-    assert (
-        await client.get("/f/data.bin", headers={"If-Modified-Since": later})
-    ).status_code == 304
-    assert (
-        await client.get("/f/data.bin", headers={"If-Modified-Since": earlier})
-    ).status_code == 200
+    assert (await client.get("/f/data.bin", headers={"If-Modified-Since": later})).status == 304
+    assert (await client.get("/f/data.bin", headers={"If-Modified-Since": earlier})).status == 200
     junk = await client.get("/f/data.bin", headers={"If-Modified-Since": "yesterday"})
-    assert junk.status_code == 200
+    assert junk.status == 200
     # If-None-Match wins over If-Modified-Since.
     response = await client.get(
         "/f/data.bin", headers={"If-Modified-Since": later, "If-None-Match": '"nope"'}
     )
-    assert response.status_code == 200
+    assert response.status == 200
 
 
-async def test_if_match_and_if_unmodified_since(
-    client: httpx.AsyncClient, files: pathlib.Path
-) -> None:
+async def test_if_match_and_if_unmodified_since(client: TestClient, files: pathlib.Path) -> None:
     etag = (await client.get("/f/data.bin")).headers["etag"]
-    assert (await client.get("/f/data.bin", headers={"If-Match": etag})).status_code == 200
-    assert (await client.get("/f/data.bin", headers={"If-Match": "*"})).status_code == 200
-    assert (await client.get("/f/data.bin", headers={"If-Match": '"zz"'})).status_code == 412
+    assert (await client.get("/f/data.bin", headers={"If-Match": etag})).status == 200
+    assert (await client.get("/f/data.bin", headers={"If-Match": "*"})).status == 200
+    assert (await client.get("/f/data.bin", headers={"If-Match": '"zz"'})).status == 412
     # If-Match uses the strong comparison: a weak tag never matches.
-    assert (await client.get("/f/data.bin", headers={"If-Match": f"W/{etag}"})).status_code == 412
+    assert (await client.get("/f/data.bin", headers={"If-Match": f"W/{etag}"})).status == 412
     mtime = (files / "data.bin").stat().st_mtime
     before = formatdate(mtime - 60, usegmt=True)
     after = formatdate(mtime + 60, usegmt=True)
     headers = {"If-Unmodified-Since": before}
-    assert (await client.get("/f/data.bin", headers=headers)).status_code == 412
+    assert (await client.get("/f/data.bin", headers=headers)).status == 412
     headers = {"If-Unmodified-Since": after}
-    assert (await client.get("/f/data.bin", headers=headers)).status_code == 200
+    assert (await client.get("/f/data.bin", headers=headers)).status == 200
 
 
 # ------------------------------------------------------------------- ranges
@@ -187,36 +174,37 @@ async def test_if_match_and_if_unmodified_since(
         ("bytes= 5 - 9", 5, 10),
     ],
 )
-async def test_single_range(client: httpx.AsyncClient, header: str, start: int, end: int) -> None:
+async def test_single_range(client: TestClient, header: str, start: int, end: int) -> None:
     response = await client.get("/f/data.bin", headers={"Range": header})
-    assert response.status_code == 206
-    assert response.content == BODY[start:end]
+    assert response.status == 206
+    assert await response.read() == BODY[start:end]
     assert response.headers["content-range"] == f"bytes {start}-{end - 1}/{len(BODY)}"
     assert response.headers["content-length"] == str(end - start)
 
 
 @pytest.mark.parametrize("header", ["bytes=20000-", "bytes=10240-10300", "bytes=-0"])
-async def test_unsatisfiable_range(client: httpx.AsyncClient, header: str) -> None:
+async def test_unsatisfiable_range(client: TestClient, header: str) -> None:
     response = await client.get("/f/data.bin", headers={"Range": header})
-    assert response.status_code == 416
+    assert response.status == 416
     assert response.headers["content-range"] == f"bytes */{len(BODY)}"
 
 
 @pytest.mark.parametrize("header", ["bytes=5-2", "items=0-1", "bytes=abc", "bytes=", "0-10"])
-async def test_malformed_range_is_ignored(client: httpx.AsyncClient, header: str) -> None:
+async def test_malformed_range_is_ignored(client: TestClient, header: str) -> None:
     response = await client.get("/f/data.bin", headers={"Range": header})
-    assert response.status_code == 200
-    assert response.content == BODY
+    assert response.status == 200
+    assert await response.read() == BODY
 
 
-async def test_multiple_ranges(client: httpx.AsyncClient) -> None:
+async def test_multiple_ranges(client: TestClient) -> None:
     response = await client.get("/f/data.bin", headers={"Range": "bytes=0-9,100-109,-5"})
-    assert response.status_code == 206
+    assert response.status == 206
     ctype = response.headers["content-type"]
     assert ctype.startswith("multipart/byteranges; boundary=")
     boundary = ctype.split("boundary=")[1].encode()
-    assert int(response.headers["content-length"]) == len(response.content)
-    parts = response.content.split(b"--" + boundary)
+    body = await response.read()
+    assert int(response.headers["content-length"]) == len(body)
+    parts = body.split(b"--" + boundary)
     assert parts[0] == b"" and parts[-1] == b"--\r\n"
     bodies = []
     for part in parts[1:-1]:
@@ -231,58 +219,58 @@ async def test_multiple_ranges(client: httpx.AsyncClient) -> None:
     ]
 
 
-async def test_too_many_ranges_send_everything(client: httpx.AsyncClient) -> None:
+async def test_too_many_ranges_send_everything(client: TestClient) -> None:
     header = "bytes=" + ",".join(f"{i}-{i}" for i in range(0, 40, 2))
     response = await client.get("/f/data.bin", headers={"Range": header})
-    assert response.status_code == 200
-    assert response.content == BODY
+    assert response.status == 200
+    assert await response.read() == BODY
 
 
-async def test_if_range(client: httpx.AsyncClient, files: pathlib.Path) -> None:
+async def test_if_range(client: TestClient, files: pathlib.Path) -> None:
     first = await client.get("/f/data.bin")
     etag, modified = first.headers["etag"], first.headers["last-modified"]
     for value in (etag, modified):
         response = await client.get(
             "/f/data.bin", headers={"Range": "bytes=0-3", "If-Range": value}
         )
-        assert response.status_code == 206, value
+        assert response.status == 206, value
     for value in ('"stale"', f"W/{etag}", "Mon, 01 Jan 2001 00:00:00 GMT"):
         response = await client.get(
             "/f/data.bin", headers={"Range": "bytes=0-3", "If-Range": value}
         )
-        assert response.status_code == 200, value
-        assert response.content == BODY
+        assert response.status == 200, value
+        assert await response.read() == BODY
 
 
-async def test_range_ignored_for_head(client: httpx.AsyncClient) -> None:
+async def test_range_ignored_for_head(client: TestClient) -> None:
     response = await client.head("/f/data.bin", headers={"Range": "bytes=0-3"})
-    assert response.status_code == 200
+    assert response.status == 200
 
 
 # ------------------------------------------------------- pre-compressed siblings
 
 
-async def test_precompressed_siblings(client: httpx.AsyncClient) -> None:
+async def test_precompressed_siblings(client: TestClient) -> None:
     gz = await client.get("/f/page.html", headers={"Accept-Encoding": "gzip"})
     assert gz.headers["content-encoding"] == "gzip"
-    assert gz.text == "<p>gz</p>"  # httpx decoded the gzip sibling
+    assert await gz.text() == "<p>gz</p>"  # the client decoded the gzip sibling
     assert gz.headers["content-type"].startswith("text/html")
     assert "accept-encoding" in gz.headers["vary"].lower()
 
     br = await client.get("/f/page.html", headers={"Accept-Encoding": "gzip, br"})
     assert br.headers["content-encoding"] == "br"
-    assert br.text == "<p>br</p>"
+    assert await br.text() == "<p>br</p>"
 
     plain = await client.get("/f/page.html", headers={"Accept-Encoding": "identity"})
     assert "content-encoding" not in plain.headers
-    assert plain.text == "<p>plain</p>" * 50
+    assert await plain.text() == "<p>plain</p>" * 50
     assert "accept-encoding" in plain.headers["vary"].lower()
 
     refused = await client.get("/f/page.html", headers={"Accept-Encoding": "gzip;q=0"})
     assert "content-encoding" not in refused.headers
 
 
-async def test_sibling_etags_differ(client: httpx.AsyncClient) -> None:
+async def test_sibling_etags_differ(client: TestClient) -> None:
     gz = await client.get("/f/page.html", headers={"Accept-Encoding": "gzip"})
     plain = await client.get("/f/page.html", headers={"Accept-Encoding": "identity"})
     assert gz.headers["etag"] != plain.headers["etag"]

@@ -55,7 +55,7 @@ async def log_line(access: Any, fmt: str, raw: bytes | None = None) -> str:
 async def test_default_format(access: Any) -> None:  # B-232
     line = await log_line(access, web.AccessLogger.LOG_FORMAT)
     pattern = (
-        r'127\.0\.0\.1 \[\d\d/\w{3}/\d{4}:\d\d:\d\d:\d\d [+-]\d{4}\] '
+        r"127\.0\.0\.1 \[\d\d/\w{3}/\d{4}:\d\d:\d\d:\d\d [+-]\d{4}\] "
         r'"GET /path\?q=1 HTTP/1\.1" 200 5 "http://r/" "ua/1"'
     )
     assert re.fullmatch(pattern, line), line

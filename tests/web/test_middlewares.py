@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-import httpx
 import pytest
-from app_helpers import raw_request, serve
+from app_helpers import ClientFactory, ServerFactory, raw_request
 
 from heron import web
 
@@ -27,18 +26,19 @@ def tracing(name: str, log: list[str]) -> Any:
     return mw
 
 
-async def test_order_is_outermost_first() -> None:  # B-164
+async def test_order_is_outermost_first(aiohttp_client: ClientFactory) -> None:  # B-164
     log: list[str] = []
     app = web.Application(middlewares=[tracing("m1", log), tracing("m2", log)])
     app.router.add_get("/", hello)
-    async with serve(app) as base, httpx.AsyncClient(base_url=base) as client:
-        response = await client.get("/")
-        assert response.text == "hello"
-        assert response.headers.get_list("x-trace") == ["m2", "m1"]
+    response = await (await aiohttp_client(app)).get("/")
+    assert await response.text() == "hello"
+    assert response.headers.getall("x-trace") == ["m2", "m1"]
     assert log == ["m1-in", "m2-in", "m2-out", "m1-out"]
 
 
-async def test_middleware_sees_404_and_405_as_exceptions() -> None:  # B-165
+async def test_middleware_sees_404_and_405_as_exceptions(
+    aiohttp_client: ClientFactory,
+) -> None:  # B-165
     seen: list[int] = []
 
     @web.middleware
@@ -54,19 +54,16 @@ async def test_middleware_sees_404_and_405_as_exceptions() -> None:  # B-165
 
     app = web.Application(middlewares=[pages])
     app.router.add_get("/", hello)
-    async with serve(app) as base, httpx.AsyncClient(base_url=base) as client:
-        missing = await client.get("/missing")
-        assert (missing.status_code, missing.text) == (404, "custom not found")
-        wrong = await client.post("/")
-        assert wrong.status_code == 405
-        assert wrong.headers["allow"] == "GET,HEAD" or set(wrong.headers["allow"].split(",")) == {
-            "GET",
-            "HEAD",
-        }
+    client = await aiohttp_client(app)
+    missing = await client.get("/missing")
+    assert (missing.status, await missing.text()) == (404, "custom not found")
+    wrong = await client.post("/")
+    assert wrong.status == 405
+    assert set(wrong.headers["allow"].split(",")) == {"GET", "HEAD"}
     assert seen == [404, 405]
 
 
-async def test_middleware_can_short_circuit() -> None:
+async def test_middleware_can_short_circuit(aiohttp_client: ClientFactory) -> None:
     calls: list[str] = []
 
     @web.middleware
@@ -82,13 +79,13 @@ async def test_middleware_can_short_circuit() -> None:
 
     app = web.Application(middlewares=[guard])
     app.router.add_get("/", protected)
-    async with serve(app) as base, httpx.AsyncClient(base_url=base) as client:
-        assert (await client.get("/")).status_code == 403
-        assert (await client.get("/", headers={"X-Token": "secret"})).text == "in"
+    client = await aiohttp_client(app)
+    assert (await client.get("/")).status == 403
+    assert await (await client.get("/", headers={"X-Token": "secret"})).text() == "in"
     assert calls == ["handler"]
 
 
-async def test_middleware_with_any_parameter_name() -> None:
+async def test_middleware_with_any_parameter_name(aiohttp_client: ClientFactory) -> None:
     @web.middleware
     async def mw(request: web.Request, call_next: Any) -> web.StreamResponse:
         response: web.StreamResponse = await call_next(request)
@@ -97,11 +94,10 @@ async def test_middleware_with_any_parameter_name() -> None:
 
     app = web.Application(middlewares=[mw])
     app.router.add_get("/", hello)
-    async with serve(app) as base, httpx.AsyncClient(base_url=base) as client:
-        assert (await client.get("/")).headers["x-mw"] == "1"
+    assert (await (await aiohttp_client(app)).get("/")).headers["x-mw"] == "1"
 
 
-async def test_old_style_factory_is_deprecated_but_works() -> None:
+async def test_old_style_factory_is_deprecated_but_works(aiohttp_client: ClientFactory) -> None:
     log: list[str] = []
 
     async def factory(app: web.Application, handler: Any) -> Any:
@@ -117,20 +113,18 @@ async def test_old_style_factory_is_deprecated_but_works() -> None:
     app.router.add_get("/", hello)
     with pytest.warns(DeprecationWarning, match="old-style middleware"):
         app.freeze()
-    async with serve(app) as base, httpx.AsyncClient(base_url=base) as client:
-        response = await client.get("/")
-        assert response.headers["x-old"] == "yes"
-        assert response.text == "hello"
+    response = await (await aiohttp_client(app)).get("/")
+    assert response.headers["x-old"] == "yes"
+    assert await response.text() == "hello"
     assert log == ["old", "new-in", "new-out"]
 
 
-async def test_middlewares_added_after_construction() -> None:
+async def test_middlewares_added_after_construction(aiohttp_client: ClientFactory) -> None:
     log: list[str] = []
     app = web.Application()
     app.middlewares.append(tracing("late", log))
     app.router.add_get("/", hello)
-    async with serve(app) as base, httpx.AsyncClient(base_url=base) as client:
-        await client.get("/")
+    await (await aiohttp_client(app)).get("/")
     assert log == ["late-in", "late-out"]
 
 
@@ -157,52 +151,52 @@ def normalized_app(**kwargs: Any) -> web.Application:
         ("//evil.com/", "/evil.com/"),
     ],
 )
-async def test_normalize_append_and_merge(path: str, location: str) -> None:
+async def test_normalize_append_and_merge(
+    aiohttp_server: ServerFactory, path: str, location: str
+) -> None:
     # Raw bytes: HTTP clients read a target like "//a" as another host.
-    async with serve(normalized_app()) as base:
-        reply = await raw_request(
-            base, f"GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode()
-        )
+    server = await aiohttp_server(normalized_app())
+    reply = await raw_request(
+        server, f"GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode()
+    )
     head = reply.split(b"\r\n\r\n", 1)[0].decode()
     assert head.startswith("HTTP/1.1 308 ")
     assert f"\r\nLocation: {location}\r\n" in head + "\r\n"
 
 
-async def test_normalize_never_redirects_off_site() -> None:
-    app = normalized_app()
-    async with serve(app) as base:
-        for target in (b"//evil.com", b"///evil.com", b"/\\evil.com", b"//evil.com/?q"):
-            reply = await raw_request(
-                base, b"GET " + target + b" HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
-            )
-            head = reply.split(b"\r\n\r\n", 1)[0].lower()
-            for line in head.split(b"\r\n"):
-                if line.startswith(b"location:"):
-                    value = line.split(b":", 1)[1].strip()
-                    assert value.startswith(b"/") and not value.startswith((b"//", b"/\\"))
+async def test_normalize_never_redirects_off_site(aiohttp_server: ServerFactory) -> None:
+    server = await aiohttp_server(normalized_app())
+    for target in (b"//evil.com", b"///evil.com", b"/\\evil.com", b"//evil.com/?q"):
+        reply = await raw_request(
+            server, b"GET " + target + b" HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+        )
+        head = reply.split(b"\r\n\r\n", 1)[0].lower()
+        for line in head.split(b"\r\n"):
+            if line.startswith(b"location:"):
+                value = line.split(b":", 1)[1].strip()
+                assert value.startswith(b"/") and not value.startswith((b"//", b"/\\"))
 
 
-async def test_normalize_leaves_matches_and_misses_alone() -> None:
-    async with serve(normalized_app()) as base, httpx.AsyncClient(base_url=base) as client:
-        assert (await client.get("/a/")).text == "hello"
-        assert (await client.get("/nowhere")).status_code == 404
+async def test_normalize_leaves_matches_and_misses_alone(aiohttp_client: ClientFactory) -> None:
+    client = await aiohttp_client(normalized_app())
+    assert await (await client.get("/a/")).text() == "hello"
+    assert (await client.get("/nowhere")).status == 404
 
 
-async def test_normalize_remove_slash_and_redirect_class() -> None:
+async def test_normalize_remove_slash_and_redirect_class(aiohttp_client: ClientFactory) -> None:
     app = normalized_app(
         append_slash=False, remove_slash=True, redirect_class=web.HTTPMovedPermanently
     )
-    async with serve(app) as base, httpx.AsyncClient(base_url=base) as client:
-        response = await client.get("/b/")
-        assert response.status_code == 301
-        assert response.headers["location"] == "/b"
-        assert (await client.get("/a")).status_code == 404
+    client = await aiohttp_client(app)
+    response = await client.get("/b/", allow_redirects=False)
+    assert response.status == 301
+    assert response.headers["location"] == "/b"
+    assert (await client.get("/a", allow_redirects=False)).status == 404
 
 
-async def test_normalize_without_merge() -> None:
-    app = normalized_app(merge_slashes=False)
-    async with serve(app) as base, httpx.AsyncClient(base_url=base) as client:
-        assert (await client.get("//b")).status_code == 404
+async def test_normalize_without_merge(aiohttp_client: ClientFactory) -> None:
+    client = await aiohttp_client(normalized_app(merge_slashes=False))
+    assert (await client.get("//b", allow_redirects=False)).status == 404
 
 
 def test_normalize_rejects_contradiction() -> None:

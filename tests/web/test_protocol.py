@@ -246,8 +246,7 @@ async def test_bad_chunk_while_the_handler_reads() -> None:
     async with serve(echo) as srv:
         data = await fetch(
             srv,
-            b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
-            b"3\r\nabc\r\nzz\r\n",
+            b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\nzz\r\n",
         )
     assert data.startswith(b"HTTP/1.1 400 ")
     assert b"Connection: close" in data

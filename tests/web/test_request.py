@@ -136,9 +136,7 @@ async def test_headers_and_cookies() -> None:  # B-134 (storage) and cookies
             "stored": (r["user"], len(r), list(r)),
         }
 
-    info = await probe(
-        get("/", "X-Multi: 1", "X-Multi: 2", 'Cookie: a=1; b="two"; junk; c=3'), fn
-    )
+    info = await probe(get("/", "X-Multi: 1", "X-Multi: 2", 'Cookie: a=1; b="two"; junk; c=3'), fn)
     assert info == {
         "headers": ["1", "2"],
         "raw": [(b"X-Multi", b"1"), (b"X-Multi", b"2")],
@@ -420,3 +418,51 @@ async def test_app_request_properties() -> None:
 
 def test_json_module_is_default() -> None:
     assert web.BaseRequest.json.__kwdefaults__["loads"] is json.loads
+
+
+MULTIPART = (
+    b"--XyZ\r\n"
+    b'Content-Disposition: form-data; name="field"\r\n\r\n'
+    b"value\r\n"
+    b"--XyZ\r\n"
+    b'Content-Disposition: form-data; name="upload"; filename="a.txt"\r\n'
+    b"\r\n"
+    b"file contents\r\n"
+    b"--XyZ--\r\n"
+)
+
+
+async def test_post_multipart() -> None:  # B-124, B-125
+    async def fn(r: web.BaseRequest) -> Any:
+        form = await r.post()
+        upload = form["upload"]
+        return (
+            form["field"],
+            upload.name,
+            upload.filename,
+            upload.content_type,
+            upload.file.read(),
+            (await r.post()) is form,
+        )
+
+    raw = post(MULTIPART, "Content-Type: multipart/form-data; boundary=XyZ")
+    assert await probe(raw, fn) == (
+        "value",
+        "upload",
+        "a.txt",
+        "text/plain",
+        b"file contents",
+        True,
+    )
+
+
+async def test_multipart_reader() -> None:
+    async def fn(r: web.BaseRequest) -> Any:
+        reader = await r.multipart()
+        names = []
+        async for part in reader:
+            names.append((part.name, await part.read()))
+        return names
+
+    raw = post(MULTIPART, "Content-Type: multipart/form-data; boundary=XyZ")
+    assert await probe(raw, fn) == [("field", b"value"), ("upload", b"file contents")]

@@ -519,3 +519,25 @@ async def test_json_over_the_wire() -> None:
         reply = await get(srv, GET)
     assert reply.headers["Content-Type"] == "application/json; charset=utf-8"
     assert json.loads(reply.body) == {"k": [1, 2]}
+
+
+async def test_small_response_leaves_in_one_write() -> None:
+    writes: list[bytes] = []
+
+    async def handler(request: web.BaseRequest) -> web.StreamResponse:
+        transport = request.transport
+        assert transport is not None
+        real_write = transport.write
+
+        def counting_write(data: bytes) -> None:
+            writes.append(bytes(data))
+            real_write(data)
+
+        transport.write = counting_write  # type: ignore[method-assign]
+        return web.Response(text="small")
+
+    async with serve(handler) as srv:
+        reply = await get(srv, GET)
+    assert reply.body == b"small"
+    assert len(writes) == 1
+    assert writes[0].startswith(b"HTTP/1.1 200 OK\r\n") and writes[0].endswith(b"\r\n\r\nsmall")

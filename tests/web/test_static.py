@@ -6,13 +6,12 @@ import asyncio
 import os
 import pathlib
 import shutil
-from collections.abc import AsyncIterator
 
-import httpx
 import pytest
-from app_helpers import raw_request, serve
+from app_helpers import ClientFactory, raw_request
 
 from heron import web
+from heron.test_utils import TestClient
 
 
 @pytest.fixture
@@ -29,47 +28,43 @@ def tree(tmp_path: pathlib.Path) -> pathlib.Path:
 
 
 @pytest.fixture
-async def base(tree: pathlib.Path) -> AsyncIterator[str]:
-    app = web.Application()
-    app.router.add_static("/static", tree, name="static")
-    async with serve(app) as url:
-        yield url
+async def client(aiohttp_client: ClientFactory, tree: pathlib.Path) -> TestClient:
+    return await aiohttp_client(_static_app(tree))
 
 
-async def get_raw(base: str, target: bytes) -> bytes:
+async def get_raw(client: TestClient, target: bytes) -> bytes:
     return await raw_request(
-        base, b"GET " + target + b" HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+        client, b"GET " + target + b" HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
     )
 
 
-async def test_serves_files_with_types(base: str) -> None:  # B-112
-    async with httpx.AsyncClient(base_url=base) as client:
-        page = await client.get("/static/index.html")
-        assert page.status_code == 200
-        assert page.text == "<h1>hi</h1>"
-        assert page.headers["content-type"].startswith("text/html")
-        css = await client.get("/static/css/site.css")
-        assert css.headers["content-type"].startswith("text/css")
-        assert (await client.get("/static/data.json")).headers["content-type"] == (
-            "application/json"
-        )
-        assert (await client.get("/static/a%20b.txt")).text == "spaced"
-        head = await client.head("/static/index.html")
-        assert head.content == b"" and head.headers["content-length"] == "11"
+async def text(client: TestClient, path: str) -> str:
+    return await (await client.get(path)).text()
 
 
-async def test_missing_file_and_methods(base: str) -> None:
-    async with httpx.AsyncClient(base_url=base) as client:
-        assert (await client.get("/static/nope.txt")).status_code == 404
-        response = await client.post("/static/index.html")
-        assert response.status_code == 405
-        assert set(response.headers["allow"].split(",")) == {"GET", "HEAD"}
+async def test_serves_files_with_types(client: TestClient) -> None:  # B-112
+    page = await client.get("/static/index.html")
+    assert page.status == 200
+    assert await page.text() == "<h1>hi</h1>"
+    assert page.headers["content-type"].startswith("text/html")
+    css = await client.get("/static/css/site.css")
+    assert css.headers["content-type"].startswith("text/css")
+    assert (await client.get("/static/data.json")).headers["content-type"] == ("application/json")
+    assert await text(client, "/static/a%20b.txt") == "spaced"
+    head = await client.head("/static/index.html")
+    assert await head.read() == b"" and head.headers["content-length"] == "11"
 
 
-async def test_directory_without_index_is_forbidden(base: str) -> None:
-    async with httpx.AsyncClient(base_url=base) as client:
-        assert (await client.get("/static/css")).status_code == 403
-        assert (await client.get("/static/")).status_code == 403
+async def test_missing_file_and_methods(client: TestClient) -> None:
+    assert (await client.get("/static/nope.txt")).status == 404
+    response = await client.post("/static/index.html")
+    assert response.status == 405
+    assert set(response.headers["allow"].split(",")) == {"GET", "HEAD"}
+
+
+async def test_directory_without_index_is_forbidden(client: TestClient) -> None:
+    assert (await client.get("/static/css")).status == 403
+    assert (await client.get("/static/")).status == 403
 
 
 @pytest.mark.parametrize(
@@ -87,8 +82,8 @@ async def test_directory_without_index_is_forbidden(base: str) -> None:
         b"/static/%00",
     ],
 )
-async def test_traversal_is_refused(base: str, target: bytes) -> None:
-    reply = await get_raw(base, target)
+async def test_traversal_is_refused(client: TestClient, target: bytes) -> None:
+    reply = await get_raw(client, target)
     status = int(reply.split(b" ", 2)[1])
     assert status in (400, 403, 404), reply[:200]
     assert b"SECRET" not in reply
@@ -103,83 +98,82 @@ def linked(tree: pathlib.Path, tmp_path: pathlib.Path) -> pathlib.Path:
     return tree
 
 
-async def test_symlinks_out_of_root_refused(linked: pathlib.Path) -> None:
-    app = web.Application()
-    app.router.add_static("/static", linked)
-    async with serve(app) as base, httpx.AsyncClient(base_url=base) as client:
-        assert (await client.get("/static/escape.txt")).status_code == 404
-        assert (await client.get("/static/up/secret.txt")).status_code == 404
-        # A link that stays inside the root is fine.
-        assert (await client.get("/static/inside.html")).text == "<h1>hi</h1>"
+async def test_symlinks_out_of_root_refused(
+    aiohttp_client: ClientFactory, linked: pathlib.Path
+) -> None:
+    client = await aiohttp_client(_static_app(linked))
+    assert (await client.get("/static/escape.txt")).status == 404
+    assert (await client.get("/static/up/secret.txt")).status == 404
+    # A link that stays inside the root is fine.
+    assert await text(client, "/static/inside.html") == "<h1>hi</h1>"
 
 
-async def test_follow_symlinks(linked: pathlib.Path) -> None:
-    app = web.Application()
-    app.router.add_static("/static", linked, follow_symlinks=True)
-    async with serve(app) as base, httpx.AsyncClient(base_url=base) as client:
-        assert (await client.get("/static/escape.txt")).text == "SECRET"
-        assert (await client.get("/static/up/secret.txt")).text == "SECRET"
+async def test_follow_symlinks(aiohttp_client: ClientFactory, linked: pathlib.Path) -> None:
+    client = await aiohttp_client(_static_app(linked, follow_symlinks=True))
+    assert await text(client, "/static/escape.txt") == "SECRET"
+    assert await text(client, "/static/up/secret.txt") == "SECRET"
     # ... but ".." is still refused.
-    async with serve(_static_app(linked, follow_symlinks=True)) as base:
-        reply = await get_raw(base, b"/static/%2e%2e/secret.txt")
-        assert b"SECRET" not in reply
+    reply = await get_raw(client, b"/static/%2e%2e/secret.txt")
+    assert b"SECRET" not in reply
 
 
 def _static_app(root: pathlib.Path, **kwargs: bool) -> web.Application:
     app = web.Application()
-    app.router.add_static("/static", root, **kwargs)
+    app.router.add_static("/static", root, name="static", **kwargs)
     return app
 
 
-async def test_show_index_escapes_names(tree: pathlib.Path) -> None:
-    async with (
-        serve(_static_app(tree, show_index=True)) as base,
-        httpx.AsyncClient(base_url=base) as client,
-    ):
-        page = await client.get("/static/")
-        assert page.status_code == 200
-        assert page.headers["content-type"].startswith("text/html")
-        assert "Index of /static/" in page.text
-        assert "<script>" not in page.text
-        assert "&lt;script&gt;.txt" in page.text
-        assert 'href="/static/a%20b.txt"' in page.text
-        assert 'href="/static/css/"' in page.text
-        sub = await client.get("/static/css")
-        assert "site.css" in sub.text and "Index of /static/css/" in sub.text
+async def test_show_index_escapes_names(aiohttp_client: ClientFactory, tree: pathlib.Path) -> None:
+    client = await aiohttp_client(_static_app(tree, show_index=True))
+    page = await client.get("/static/")
+    assert page.status == 200
+    assert page.headers["content-type"].startswith("text/html")
+    listing = await page.text()
+    assert "Index of /static/" in listing
+    assert "<script>" not in listing
+    assert "&lt;script&gt;.txt" in listing
+    assert 'href="/static/a%20b.txt"' in listing
+    assert 'href="/static/css/"' in listing
+    sub = await text(client, "/static/css")
+    assert "site.css" in sub and "Index of /static/css/" in sub
 
 
-async def test_last_modified_and_304(base: str) -> None:  # B-113
-    async with httpx.AsyncClient(base_url=base) as client:
-        first = await client.get("/static/index.html")
-        modified = first.headers["last-modified"]
-        again = await client.get("/static/index.html", headers={"If-Modified-Since": modified})
-        assert again.status_code == 304
-        assert again.content == b""
-        old = await client.get(
-            "/static/index.html",
-            headers={"If-Modified-Since": "Mon, 01 Jan 2001 00:00:00 GMT"},
-        )
-        assert old.status_code == 200
+async def test_last_modified_and_304(client: TestClient) -> None:  # B-113
+    first = await client.get("/static/index.html")
+    modified = first.headers["last-modified"]
+    again = await client.get("/static/index.html", headers={"If-Modified-Since": modified})
+    assert again.status == 304
+    assert await again.read() == b""
+    old = await client.get(
+        "/static/index.html",
+        headers={"If-Modified-Since": "Mon, 01 Jan 2001 00:00:00 GMT"},
+    )
+    assert old.status == 200
 
 
-async def test_without_sendfile(base: str, monkeypatch: pytest.MonkeyPatch) -> None:  # B-114
+async def test_without_sendfile(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:  # B-114
     monkeypatch.setenv("AIOHTTP_NOSENDFILE", "1")
-    async with httpx.AsyncClient(base_url=base) as client:
-        assert (await client.get("/static/css/site.css")).text == "body{}"
+    assert await text(client, "/static/css/site.css") == "body{}"
 
 
-async def test_static_prefix_with_trailing_slash_and_routes(tree: pathlib.Path) -> None:
+async def test_static_prefix_with_trailing_slash_and_routes(
+    aiohttp_client: ClientFactory, tree: pathlib.Path
+) -> None:
     routes = web.RouteTableDef()
     routes.static("/files/", tree, name="files")
     app = web.Application()
     app.router.add_routes(routes)
     assert str(app.router["files"].url_for(filename="css/site.css")) == "/files/css/site.css"
-    async with serve(app) as base, httpx.AsyncClient(base_url=base) as client:
-        assert (await client.get("/files/css/site.css")).text == "body{}"
+    client = await aiohttp_client(app)
+    assert await text(client, "/files/css/site.css") == "body{}"
 
 
 @pytest.mark.skipif(shutil.which("curl") is None, reason="curl not installed")
-async def test_curl_download(base: str, tree: pathlib.Path, tmp_path: pathlib.Path) -> None:
+async def test_curl_download(
+    client: TestClient, tree: pathlib.Path, tmp_path: pathlib.Path
+) -> None:
     blob = os.urandom(700_000)
     (tree / "blob.bin").write_bytes(blob)
     out = tmp_path / "out.bin"
@@ -191,7 +185,7 @@ async def test_curl_download(base: str, tree: pathlib.Path, tmp_path: pathlib.Pa
         "10",
         "-o",
         str(out),
-        f"{base}/static/blob.bin",
+        str(client.make_url("/static/blob.bin")),
         stderr=asyncio.subprocess.PIPE,
     )
     _, stderr = await asyncio.wait_for(proc.communicate(), 20)

@@ -6,10 +6,10 @@ import pathlib
 from typing import Any
 
 import pytest
-from app_helpers import make_request
 from yarl import URL
 
 from heron import web
+from heron.test_utils import make_mocked_request
 
 
 async def handler(request: web.Request) -> web.StreamResponse:
@@ -21,7 +21,7 @@ async def other(request: web.Request) -> web.StreamResponse:
 
 
 async def resolve(router: web.UrlDispatcher, method: str, path: str, **headers: str) -> Any:
-    return await router.resolve(make_request(method, path, headers or None))
+    return await router.resolve(make_mocked_request(method, path, headers or None))
 
 
 @pytest.fixture
@@ -69,7 +69,7 @@ async def test_plain_function_handler(router: web.UrlDispatcher) -> None:  # B-0
 
     router.add_get("/s", sync_handler)
     info = await resolve(router, "GET", "/s")
-    response = await info.handler(make_request("GET", "/s"))
+    response = await info.handler(make_mocked_request("GET", "/s"))
     assert response.text == "sync"
 
 
@@ -134,7 +134,7 @@ async def test_not_found_and_not_allowed(router: web.UrlDispatcher) -> None:  # 
     assert isinstance(missing.route, web.SystemRoute)
     assert missing.route.status == 404
     with pytest.raises(web.HTTPNotFound):
-        await missing.handler(make_request("GET", "/nope"))
+        await missing.handler(make_mocked_request("GET", "/nope"))
 
     wrong = await resolve(router, "DELETE", "/a")
     exc = wrong.http_exception
@@ -143,7 +143,7 @@ async def test_not_found_and_not_allowed(router: web.UrlDispatcher) -> None:  # 
     assert exc.method == "DELETE"
     assert set(exc.headers["Allow"].split(",")) == {"GET", "HEAD", "POST"}
     with pytest.raises(web.HTTPMethodNotAllowed):
-        await wrong.handler(make_request("DELETE", "/a"))
+        await wrong.handler(make_mocked_request("DELETE", "/a"))
 
 
 async def test_405_collects_methods_of_all_matching_resources(router: web.UrlDispatcher) -> None:
@@ -429,14 +429,14 @@ async def test_view_dispatch_and_405() -> None:
         async def post(self) -> web.Response:
             return web.Response(text="post")
 
-    response = await MyView(make_request("GET", "/v"))
+    response = await MyView(make_mocked_request("GET", "/v"))
     assert response.text == "get /v"
-    assert (await MyView(make_request("POST", "/v"))).text == "post"
+    assert (await MyView(make_mocked_request("POST", "/v"))).text == "post"
     with pytest.raises(web.HTTPMethodNotAllowed) as info:
-        await MyView(make_request("DELETE", "/v"))
+        await MyView(make_mocked_request("DELETE", "/v"))
     assert set(info.value.allowed_methods) == {"GET", "POST"}
     with pytest.raises(web.HTTPMethodNotAllowed):
-        await MyView(make_request("FOO", "/v"))
+        await MyView(make_mocked_request("FOO", "/v"))
 
 
 async def test_view_registered_with_add_view(router: web.UrlDispatcher) -> None:
@@ -447,5 +447,5 @@ async def test_view_registered_with_add_view(router: web.UrlDispatcher) -> None:
     route = router.add_view("/v", MyView)
     info = await resolve(router, "POST", "/v")
     assert info.route is route
-    response = await info.handler(make_request("GET", "/v"))
+    response = await info.handler(make_mocked_request("GET", "/v"))
     assert response.text == "view"

@@ -127,3 +127,9 @@ __all__ += (
     "json_response",
     "run_app",
 )
+
+# -- deployment: WSGI applications, the command line (python -m heron.web) -------------
+from .cli import main  # noqa: E402
+from .wsgi import WSGIHandler, wsgi_app  # noqa: E402
+
+__all__ += ("WSGIHandler", "main", "wsgi_app")

@@ -335,6 +335,7 @@ class RequestHandler(BaseProtocol):
                     await self._wait_for_request()
                     continue
                 item = messages.popleft()
+                self._timer_kind = 0  # busy: no deadline while a request is served
                 if self._pipeline_paused and len(messages) < self._max_pipelined:
                     self._pipeline_paused = False
                     self.resume_reading()
@@ -365,8 +366,6 @@ class RequestHandler(BaseProtocol):
             await waiter
         finally:
             self._waiter = None
-            if self._messages:
-                self._timer_kind = 0
 
     def _wake(self) -> None:
         waiter = self._waiter
@@ -420,9 +419,7 @@ class RequestHandler(BaseProtocol):
         exc.force_close()
         return exc
 
-    async def _call_handler(
-        self, handler: _Handler, request: BaseRequest
-    ) -> StreamResponse | None:
+    async def _call_handler(self, handler: _Handler, request: BaseRequest) -> StreamResponse | None:
         """Run the handler; turn what it raised into a response (None: too late)."""
         try:
             resp: object = await handler(request)
@@ -586,7 +583,7 @@ class RequestHandler(BaseProtocol):
     def _on_timer(self) -> None:
         self._timer = None
         kind = self._timer_kind
-        if kind == 0 or self._handling or not self.connected:
+        if kind == 0 or self._handling or self._messages or not self.connected:
             return
         if self._loop.time() < self._deadline:
             self._timer = self._loop.call_at(self._deadline, self._on_timer)

@@ -15,12 +15,11 @@ from __future__ import annotations
 import asyncio
 import re
 import warnings
-from collections.abc import Iterator, Mapping, MutableMapping
+from collections.abc import Callable, Iterator, Mapping, MutableMapping
 from datetime import datetime
-from functools import cached_property
 from http.cookies import _unquote as _unquote_cookie
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, Final, cast
+from typing import TYPE_CHECKING, Any, Final, Generic, TypeVar, cast, overload
 from urllib.parse import parse_qsl
 
 from multidict import CIMultiDict, CIMultiDictProxy, MultiDict, MultiDictProxy
@@ -58,6 +57,39 @@ _QUOTED_PAIR_RE: Final = re.compile(r"\\([\t !-~\x80-\xff])")
 _RANGE: Final = re.compile(r"bytes=(\d*)-(\d*)", re.ASCII)
 
 _FORM_TYPES: Final = frozenset({"", "application/x-www-form-urlencoded", "multipart/form-data"})
+
+
+_T = TypeVar("_T")
+
+
+class cached_property(Generic[_T]):
+    """Compute an attribute once per instance and store it in the instance's ``__dict__``.
+
+    A non-data descriptor: once stored, reading the attribute is a plain dict hit that
+    never calls back into Python. Unlike ``functools.cached_property`` on Python 3.11 it
+    takes no lock (a request is only used from its connection's task).
+    """
+
+    def __init__(self, func: Callable[[Any], _T]) -> None:
+        self.func = func
+        self.name = func.__name__
+        self.__doc__ = func.__doc__
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    @overload
+    def __get__(self, inst: None, owner: type | None = None) -> cached_property[_T]: ...
+
+    @overload
+    def __get__(self, inst: object, owner: type | None = None) -> _T: ...
+
+    def __get__(self, inst: object | None, owner: type | None = None) -> _T | cached_property[_T]:
+        if inst is None:
+            return self
+        value = self.func(inst)
+        inst.__dict__[self.name] = value
+        return value
 
 
 class _Sentinel:

@@ -161,6 +161,20 @@ class StreamResponse(MutableMapping[str, Any]):
         return self._eof_sent or self._payload_writer is not None
 
     @property
+    def started(self) -> bool:
+        """Deprecated 0.x name of :attr:`prepared`."""
+        from ..legacy._deprecation import warn_deprecated
+
+        warn_deprecated("StreamResponse.started", "StreamResponse.prepared")
+        return self.prepared
+
+    def start(self, request: BaseRequest) -> asyncio.Task[AbstractStreamWriter | None]:
+        """Deprecated 0.x ``start()``: ``prepare()`` in a task, without ``on_response_prepare``."""
+        from ..legacy.web import start_response
+
+        return start_response(self, request)
+
+    @property
     def task(self) -> asyncio.Task[None] | None:
         """The task serving the request this response answers, if prepared."""
         return self._req.task if self._req is not None else None
@@ -461,6 +475,9 @@ class StreamResponse(MutableMapping[str, Any]):
         keep_alive = self._keep_alive
         if keep_alive is None:
             keep_alive = request.keep_alive
+            protocol = request._protocol
+            if keep_alive and protocol is not None and protocol._close_requested:
+                keep_alive = False  # the server is shutting down: say so to the client
         if self._cookies:
             for morsel in self._cookies.values():
                 headers.add(hdrs.SET_COOKIE, morsel.OutputString())

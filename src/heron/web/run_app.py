@@ -64,6 +64,7 @@ def run_app(
     handler_cancellation: bool = False,
     loop: asyncio.AbstractEventLoop | None = None,
     use_uvloop: bool | None = None,
+    workers: int = 1,
 ) -> None:
     """Run ``app`` until SIGINT/SIGTERM (or Ctrl+C), then clean up gracefully.
 
@@ -71,8 +72,34 @@ def run_app(
     socket ``path`` and/or on ready-made ``sock`` objects. ``app`` may also be a
     coroutine returning the application, or a low-level :class:`~heron.web.Server`.
     A new event loop is created unless ``loop`` is given; it is uvloop's when uvloop
-    is installed, unless ``use_uvloop=False``.
+    is installed, unless ``use_uvloop=False``. ``workers=N`` (N > 1) serves the app
+    from N forked processes sharing the port (see :mod:`heron.web.workers`).
     """
+    if workers != 1:
+        from .workers import run_workers  # only multi-process users pay for it
+
+        run_workers(
+            app,
+            workers,
+            host=host,
+            port=port,
+            path=path,
+            sock=sock,
+            shutdown_timeout=shutdown_timeout,
+            keepalive_timeout=keepalive_timeout,
+            ssl_context=ssl_context,
+            print=print,
+            backlog=backlog,
+            access_log_class=access_log_class,
+            access_log_format=access_log_format,
+            access_log=access_log,
+            reuse_address=reuse_address,
+            reuse_port=reuse_port,
+            handler_cancellation=handler_cancellation,
+            loop=loop,
+            use_uvloop=use_uvloop,
+        )
+        return
     own_loop = loop is None
     if loop is None:
         loop = _new_event_loop(use_uvloop)

@@ -246,7 +246,10 @@ class WebSocketResponse(StreamResponse, WebSocketAPI):
             return
         if self._ws is None:
             raise RuntimeError("Response has not been started")
-        await self.close()
+        if not await self.close():
+            # Closing started elsewhere (a graceful shutdown): let it finish before the
+            # server drops the connection.
+            await self._ws.wait_closed()
         self._eof_sent = True
 
     def __repr__(self) -> str:
