@@ -1,21 +1,27 @@
-"""heron client -> heron server over real sockets: forms, files, MultipartWriter bodies."""
+"""heron client -> heron server over real sockets: forms, files, MultipartWriter bodies.
+
+The client is heron's TestClient (a ClientSession) from the ``aiohttp_client`` fixture,
+talking to a bare handler served by ``aiohttp_raw_server``.
+"""
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import io
 import pathlib
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
 
 import heron as aiohttp
+from heron.test_utils import TestClient
 from heron.web import FileField
 from heron.web.request import BaseRequest
 from heron.web.response import Response, StreamResponse, json_response
-from heron.web.server import Server
+
+Handler = Callable[[BaseRequest], Awaitable[StreamResponse]]
+ClientFor = Callable[[Handler], Awaitable[TestClient]]
 
 
 async def describe_form(request: BaseRequest) -> StreamResponse:
@@ -38,82 +44,73 @@ async def mixed_reply(request: BaseRequest) -> StreamResponse:
 
 
 @pytest.fixture
-async def url() -> AsyncIterator[Callable[[Any], Awaitable[str]]]:
-    servers: list[asyncio.AbstractServer] = []
+def client_for(aiohttp_client: Any, aiohttp_raw_server: Any) -> ClientFor:
+    """``await client_for(handler)``: a TestClient for ``handler`` on a raw server."""
 
-    async def start(handler: Any) -> str:
-        srv = await asyncio.get_running_loop().create_server(Server(handler), "127.0.0.1", 0)
-        servers.append(srv)
-        return f"http://127.0.0.1:{srv.sockets[0].getsockname()[1]}/"
+    async def make(handler: Handler) -> TestClient:
+        client: TestClient = await aiohttp_client(await aiohttp_raw_server(handler))
+        return client
 
-    yield start
-    for srv in servers:
-        srv.close()
-        await srv.wait_closed()
+    return make
 
 
 def sha(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-async def test_formdata_round_trip(url: Callable[[Any], Awaitable[str]]) -> None:
+async def test_formdata_round_trip(client_for: ClientFor) -> None:
     form = aiohttp.FormData()
     form.add_field("title", "ünï")
     form.add_field("file", io.BytesIO(b"content"), filename="c.txt", content_type="text/x")
-    target = await url(describe_form)
-    async with aiohttp.ClientSession() as session, session.post(target, data=form) as resp:
-        assert resp.status == 200
-        body = await resp.json()
+    resp = await (await client_for(describe_form)).post("/", data=form)
+    assert resp.status == 200
+    body = await resp.json()
     assert body["ctype"] == "multipart/form-data"
     assert body["form"] == [["title", "ünï"], ["file", "c.txt", "text/x", sha(b"content")]]
 
 
 async def test_dict_with_open_file_like_the_seed(
-    url: Callable[[Any], Awaitable[str]], tmp_path: pathlib.Path
+    client_for: ClientFor, tmp_path: pathlib.Path
 ) -> None:
     # B-008: data={'file': open(...)} uploads the file as multipart/form-data.
     path = tmp_path / "report.csv"
     path.write_bytes(b"a,b\n1,2\n")
-    async with aiohttp.ClientSession() as session:
-        with path.open("rb") as f:
-            async with session.post(await url(describe_form), data={"file": f, "x": "1"}) as resp:
-                body = await resp.json()
+    client = await client_for(describe_form)
+    with path.open("rb") as f:
+        body = await (await client.post("/", data={"file": f, "x": "1"})).json()
     assert body["ctype"] == "multipart/form-data"
     assert body["form"] == [["file", "report.csv", "text/csv", sha(b"a,b\n1,2\n")], ["x", "1"]]
 
 
-async def test_simple_dict_is_urlencoded(url: Callable[[Any], Awaitable[str]]) -> None:
-    target = await url(describe_form)
-    data = {"a": "1", "b": "é"}
-    async with aiohttp.ClientSession() as session, session.post(target, data=data) as resp:
-        body = await resp.json()
+async def test_simple_dict_is_urlencoded(client_for: ClientFor) -> None:
+    resp = await (await client_for(describe_form)).post("/", data={"a": "1", "b": "é"})
+    body = await resp.json()
     assert body == {"ctype": "application/x-www-form-urlencoded", "form": [["a", "1"], ["b", "é"]]}
 
 
-async def test_multipart_writer_as_data(url: Callable[[Any], Awaitable[str]]) -> None:
+async def test_multipart_writer_as_data(client_for: ClientFor) -> None:
     with aiohttp.MultipartWriter("form-data") as writer:
         part = writer.append("v")
         part.set_content_disposition("form-data", name="field")
         part = writer.append(b"bytes!")
         part.set_content_disposition("form-data", name="up", filename="u.bin")
         part.headers["Content-Encoding"] = "gzip"
-    target = await url(describe_form)
-    async with aiohttp.ClientSession() as session, session.post(target, data=writer) as resp:
-        body = await resp.json()
+    resp = await (await client_for(describe_form)).post("/", data=writer)
+    body = await resp.json()
     assert body["form"] == [
         ["field", "v"],
         ["up", "u.bin", "application/octet-stream", sha(b"bytes!")],
     ]
 
 
-async def test_reading_a_multipart_response(url: Callable[[Any], Awaitable[str]]) -> None:
-    async with aiohttp.ClientSession() as session, session.get(await url(mixed_reply)) as resp:
-        reader = aiohttp.MultipartReader.from_response(resp)
-        doc = await reader.next()
-        assert isinstance(doc, aiohttp.BodyPartReader)
-        assert await doc.json() == {"doc": 1}
-        att = await reader.next()
-        assert isinstance(att, aiohttp.BodyPartReader)
-        assert await att.read() == b"\x00attachment\r\n--"
-        assert await reader.next() is None
-        assert reader.at_eof()
+async def test_reading_a_multipart_response(client_for: ClientFor) -> None:
+    resp = await (await client_for(mixed_reply)).get("/")
+    reader = aiohttp.MultipartReader.from_response(resp)
+    doc = await reader.next()
+    assert isinstance(doc, aiohttp.BodyPartReader)
+    assert await doc.json() == {"doc": 1}
+    att = await reader.next()
+    assert isinstance(att, aiohttp.BodyPartReader)
+    assert await att.read() == b"\x00attachment\r\n--"
+    assert await reader.next() is None
+    assert reader.at_eof()

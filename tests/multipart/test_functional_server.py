@@ -7,7 +7,7 @@ import hashlib
 import json
 import pathlib
 import shutil
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import aiohttp as peer
@@ -15,12 +15,12 @@ import httpx
 import pytest
 
 from heron.multipart import BodyPartReader, MultipartReader, MultipartWriter
+from heron.test_utils import RawTestServer
 from heron.web import FileField
 from heron.web.request import BaseRequest
 from heron.web.response import Response, StreamResponse, json_response
-from heron.web.server import Server
 
-Handler = Callable[[BaseRequest], Awaitable[StreamResponse]]
+RawServerFactory = Callable[..., Awaitable[RawTestServer]]  # the aiohttp_raw_server fixture
 
 
 async def describe_form(request: BaseRequest) -> StreamResponse:
@@ -46,28 +46,11 @@ async def describe_form(request: BaseRequest) -> StreamResponse:
     return json_response(out)
 
 
-@pytest.fixture
-async def serve() -> AsyncIterator[Callable[..., Awaitable[str]]]:
-    servers: list[asyncio.AbstractServer] = []
-
-    async def start(handler: Handler, **kwargs: Any) -> str:
-        loop = asyncio.get_running_loop()
-        srv = await loop.create_server(Server(handler, **kwargs), "127.0.0.1", 0)
-        servers.append(srv)
-        port = srv.sockets[0].getsockname()[1]
-        return f"http://127.0.0.1:{port}/"
-
-    yield start
-    for srv in servers:
-        srv.close()
-        await srv.wait_closed()
-
-
 @pytest.mark.skipif(shutil.which("curl") is None, reason="curl not installed")
 async def test_curl_form_upload(
-    serve: Callable[..., Awaitable[str]], tmp_path: pathlib.Path
+    aiohttp_raw_server: RawServerFactory, tmp_path: pathlib.Path
 ) -> None:
-    url = await serve(describe_form)
+    url = str((await aiohttp_raw_server(describe_form)).make_url("/"))
     path = tmp_path / "photo.png"
     data = bytes(range(256)) * 40
     path.write_bytes(data)
@@ -86,8 +69,8 @@ async def test_curl_form_upload(
     ]
 
 
-async def test_httpx_multipart_upload(serve: Callable[..., Awaitable[str]]) -> None:
-    url = await serve(describe_form)
+async def test_httpx_multipart_upload(aiohttp_raw_server: RawServerFactory) -> None:
+    url = str((await aiohttp_raw_server(describe_form)).make_url("/"))
     blob = b"\r\n--" * 5000 + b"end"
     async with httpx.AsyncClient(timeout=10) as client:
         resp = await client.post(
@@ -106,8 +89,8 @@ async def test_httpx_multipart_upload(serve: Callable[..., Awaitable[str]]) -> N
     ]  # fmt: skip
 
 
-async def test_aiohttp_peer_form_upload(serve: Callable[..., Awaitable[str]]) -> None:
-    url = await serve(describe_form)
+async def test_aiohttp_peer_form_upload(aiohttp_raw_server: RawServerFactory) -> None:
+    url = str((await aiohttp_raw_server(describe_form)).make_url("/"))
     form = peer.FormData()
     form.add_field("name", "value")
     form.add_field("upload", b"payload bytes", filename="up.bin", content_type="x/y")
@@ -120,8 +103,8 @@ async def test_aiohttp_peer_form_upload(serve: Callable[..., Awaitable[str]]) ->
     ]
 
 
-async def test_upload_over_client_max_size_is_413(serve: Callable[..., Awaitable[str]]) -> None:
-    url = await serve(describe_form)
+async def test_upload_over_client_max_size_is_413(aiohttp_raw_server: RawServerFactory) -> None:
+    url = str((await aiohttp_raw_server(describe_form)).make_url("/"))
     async with httpx.AsyncClient(timeout=10) as client:
         resp = await client.post(url, files={"f": ("big", b"x" * (2 * 2**20))})
     assert resp.status_code == 413
@@ -137,9 +120,9 @@ async def test_upload_over_client_max_size_is_413(serve: Callable[..., Awaitable
     ],
 )
 async def test_malformed_upload_is_400(
-    serve: Callable[..., Awaitable[str]], content_type: str, body: bytes
+    aiohttp_raw_server: RawServerFactory, content_type: str, body: bytes
 ) -> None:
-    url = await serve(describe_form)
+    url = str((await aiohttp_raw_server(describe_form)).make_url("/"))
     async with httpx.AsyncClient(timeout=10) as client:
         resp = await client.post(url, content=body, headers={"Content-Type": content_type})
     assert resp.status_code == 400
@@ -157,9 +140,9 @@ async def echo_multipart(request: BaseRequest) -> StreamResponse:
 
 
 async def test_multipart_request_and_multipart_response(
-    serve: Callable[..., Awaitable[str]],
+    aiohttp_raw_server: RawServerFactory,
 ) -> None:
-    url = await serve(echo_multipart)
+    url = str((await aiohttp_raw_server(echo_multipart)).make_url("/"))
     request = httpx.Request("POST", url, files={"a": ("a", b"abc")}, data={"b": "xyz"})
     async with httpx.AsyncClient(timeout=10) as client:
         resp = await client.send(request)
