@@ -15,8 +15,8 @@ payloads; see :mod:`heron.multipart_writer`.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Protocol
+from collections.abc import Awaitable, Callable, Mapping
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 from urllib.parse import parse_qsl
 
 from multidict import CIMultiDict, CIMultiDictProxy
@@ -62,7 +62,26 @@ _MAX_LINE = 2**16
 _BULK_CHUNK = 2**16
 
 
-class BodyPartReader:
+_ItemT = TypeVar("_ItemT")
+
+
+class _NextIterator(Generic[_ItemT]):
+    """``async for`` over ``await self.next()``, until it returns None."""
+
+    def __aiter__(self) -> Self:
+        return self
+
+    async def __anext__(self) -> _ItemT:
+        item = await self.next()
+        if item is None:
+            raise StopAsyncIteration
+        return item
+
+    async def next(self) -> _ItemT | None:
+        raise NotImplementedError
+
+
+class BodyPartReader(_NextIterator[bytes]):
     """Reader of one body part: its headers and a stream of its content.
 
     Content is read on demand with :meth:`read`, :meth:`read_chunk` or
@@ -97,15 +116,6 @@ class BodyPartReader:
     def __repr__(self) -> str:
         return f"<{type(self).__name__} name={self.name!r} filename={self.filename!r}>"
 
-    def __aiter__(self) -> Self:
-        return self
-
-    async def __anext__(self) -> bytes:
-        item = await self.next()
-        if item is None:
-            raise StopAsyncIteration
-        return item
-
     async def next(self) -> bytes | None:
         """Return the rest of the part's raw content, or None once at EOF."""
         data = await self.read()
@@ -130,24 +140,24 @@ class BodyPartReader:
         """
         if size <= 0:
             raise ValueError("size must be positive")
-        if not self._started:
-            await self._empty_body_check()
-        if self._at_eof:
-            return b""
-        data, reached = await self._source.read_until(self._delimiter, size)
-        self._at_eof = reached
-        return data
+        return await self._read_until_delimiter(self._source.read_until, size)
 
     async def readline(self) -> bytes:
         """Return the next line of raw content (with its line ending); ``b""`` at EOF.
 
         The last line of a part has no line ending: that CRLF belongs to the boundary.
         """
+        return await self._read_until_delimiter(self._source.read_line_until, _MAX_LINE)
+
+    async def _read_until_delimiter(
+        self, read: Callable[[bytes, int], Awaitable[tuple[bytes, bool]]], limit: int
+    ) -> bytes:
+        # ``read`` is one of the source's readers; it says whether the delimiter was hit.
         if not self._started:
             await self._empty_body_check()
         if self._at_eof:
             return b""
-        data, reached = await self._source.read_line_until(self._delimiter, _MAX_LINE)
+        data, reached = await read(self._delimiter, limit)
         self._at_eof = reached
         return data
 
@@ -236,21 +246,12 @@ class _Releasable(Protocol):
     async def release(self) -> None: ...
 
 
-class MultipartResponseWrapper:
+class MultipartResponseWrapper(_NextIterator["MultipartReader | BodyPartReader"]):
     """A :class:`MultipartReader` over a client response; releases it at the end."""
 
     def __init__(self, resp: _Releasable, stream: MultipartReader) -> None:
         self.resp = resp
         self.stream = stream
-
-    def __aiter__(self) -> Self:
-        return self
-
-    async def __anext__(self) -> MultipartReader | BodyPartReader:
-        part = await self.next()
-        if part is None:
-            raise StopAsyncIteration
-        return part
 
     def at_eof(self) -> bool:
         """True once the final boundary has been read."""
@@ -276,7 +277,7 @@ class _Response(_Releasable, Protocol):
     def content(self) -> ByteStream: ...
 
 
-class MultipartReader:
+class MultipartReader(_NextIterator["MultipartReader | BodyPartReader"]):
     """Streaming reader of a ``multipart/*`` body.
 
     ``MultipartReader(headers, content)`` takes the message headers (their
@@ -342,15 +343,6 @@ class MultipartReader:
     def from_response(cls, response: _Response) -> MultipartResponseWrapper:
         """Read the multipart body of a client response."""
         return cls.response_wrapper_cls(response, cls(response.headers, response.content))
-
-    def __aiter__(self) -> Self:
-        return self
-
-    async def __anext__(self) -> MultipartReader | BodyPartReader:
-        part = await self.next()
-        if part is None:
-            raise StopAsyncIteration
-        return part
 
     def at_eof(self) -> bool:
         """True once the final (close) boundary has been read."""

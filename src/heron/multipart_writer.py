@@ -20,6 +20,7 @@ from multidict import CIMultiDict
 from . import hdrs
 from ._multipart_codecs import PartEncoder
 from .contentdisposition import content_disposition_header
+from .helpers import _split_params, is_token
 from .payload import JsonPayload, Payload, StringPayload, get_payload, register_payload
 from .writer import AbstractStreamWriter
 
@@ -27,9 +28,6 @@ __all__ = ("MultipartWriter", "parse_content_type", "validate_boundary")
 
 _BCHARS_NOSPACE = frozenset(
     "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ'()+_,-./:=?"
-)
-_TOKEN_CHARS = frozenset(
-    "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 )
 _MAX_BOUNDARY = 70
 
@@ -50,26 +48,6 @@ def validate_boundary(boundary: str, *, strict: bool = True) -> None:
             raise ValueError(f"boundary has characters RFC 2046 does not allow: {boundary!r}")
     elif not all(" " <= c <= "~" for c in boundary):
         raise ValueError(f"invalid boundary: {boundary!r}")
-
-
-def _split_params(value: str) -> list[str]:
-    """Split a header value on ``;`` outside quoted-strings."""
-    pieces: list[str] = []
-    start = 0
-    quoted = False
-    escaped = False
-    for i, ch in enumerate(value):
-        if escaped:
-            escaped = False
-        elif ch == "\\" and quoted:
-            escaped = True
-        elif ch == '"':
-            quoted = not quoted
-        elif ch == ";" and not quoted:
-            pieces.append(value[start:i])
-            start = i + 1
-    pieces.append(value[start:])
-    return pieces
 
 
 def _unquote(value: str) -> str:
@@ -161,11 +139,11 @@ class MultipartWriter(Payload):
         if boundary is None:
             boundary = uuid.uuid4().hex
         validate_boundary(boundary)
-        if not subtype or not all(c in _TOKEN_CHARS for c in subtype):
+        if not is_token(subtype):
             raise ValueError(f"invalid multipart subtype: {subtype!r}")
         self._boundary_str = boundary
         self._boundary = boundary.encode("ascii")
-        quoted = boundary if all(c in _TOKEN_CHARS for c in boundary) else f'"{boundary}"'
+        quoted = boundary if is_token(boundary) else f'"{boundary}"'
         ctype = f"multipart/{subtype}; boundary={quoted}"
         super().__init__(None, content_type=ctype)
         self.headers[hdrs.CONTENT_TYPE] = ctype

@@ -3,28 +3,5 @@
 See ``heron.legacy.parsers``; modern heron parses HTTP and WebSocket sans-IO.
 """
 
-from .legacy.parsers import (
-    ChunksParser,
-    ChunksQueue,
-    DataQueue,
-    EofStream,
-    FlowControlChunksQueue,
-    FlowControlDataQueue,
-    LinesParser,
-    ParserBuffer,
-    StreamParser,
-    StreamProtocol,
-)
-
-__all__ = (
-    "ChunksParser",
-    "ChunksQueue",
-    "DataQueue",
-    "EofStream",
-    "FlowControlChunksQueue",
-    "FlowControlDataQueue",
-    "LinesParser",
-    "ParserBuffer",
-    "StreamParser",
-    "StreamProtocol",
-)
+from .legacy.parsers import *  # noqa: F403 - the façade re-exports the whole module
+from .legacy.parsers import __all__ as __all__

@@ -3,28 +3,5 @@
 See ``heron.legacy.protocol``; modern servers answer with ``heron.web.Response``.
 """
 
-from .legacy.protocol import (
-    HttpMessage,
-    HttpRequestParser,
-    HttpResponseParser,
-    HttpVersion,
-    HttpVersion10,
-    HttpVersion11,
-    RawRequestMessage,
-    RawResponseMessage,
-    Request,
-    Response,
-)
-
-__all__ = (
-    "HttpMessage",
-    "HttpRequestParser",
-    "HttpResponseParser",
-    "HttpVersion",
-    "HttpVersion10",
-    "HttpVersion11",
-    "RawRequestMessage",
-    "RawResponseMessage",
-    "Request",
-    "Response",
-)
+from .legacy.protocol import *  # noqa: F403 - the façade re-exports the whole module
+from .legacy.protocol import __all__ as __all__

@@ -669,14 +669,5 @@ class ChunksQueue(DataQueue[bytes]):
     readany = read
 
 
-class FlowControlChunksQueue(FlowControlDataQueue[bytes]):
-    """0.x flow-controlled :class:`ChunksQueue`."""
-
-    async def read(self) -> bytes:
-        """Return the next chunk, or ``b""`` once the queue is finished."""
-        try:
-            return await super().read()
-        except EofStream:
-            return b""
-
-    readany = read
+class FlowControlChunksQueue(FlowControlDataQueue[bytes], ChunksQueue):
+    """0.x flow-controlled :class:`ChunksQueue`: its ``read()``, and the flow control."""

@@ -4,30 +4,5 @@ See ``heron.legacy.websocket``; modern code uses ``heron.web.WebSocketResponse``
 ``ClientSession.ws_connect()`` (messages are ``heron.WSMessage`` with ``.type``).
 """
 
-from .legacy.websocket import (
-    MSG_BINARY,
-    MSG_CLOSE,
-    MSG_PING,
-    MSG_PONG,
-    MSG_TEXT,
-    Message,
-    MsgType,
-    WebSocketError,
-    WebSocketParser,
-    WebSocketWriter,
-    do_handshake,
-)
-
-__all__ = (
-    "MSG_BINARY",
-    "MSG_CLOSE",
-    "MSG_PING",
-    "MSG_PONG",
-    "MSG_TEXT",
-    "Message",
-    "MsgType",
-    "WebSocketError",
-    "WebSocketParser",
-    "WebSocketWriter",
-    "do_handshake",
-)
+from .legacy.websocket import *  # noqa: F403 - the façade re-exports the whole module
+from .legacy.websocket import __all__ as __all__

@@ -27,6 +27,7 @@ from heron.http import (
 
 POST = b"POST / HTTP/1.1\r\nHost: h\r\n"
 CHUNKED = POST + b"Transfer-Encoding: chunked\r\n\r\n"
+UPGRADE_HEAD = b"POST / HTTP/1.1\r\nUpgrade: x\r\nConnection: upgrade\r\nContent-Length: 5\r\n\r\n"
 GZ_BOMB = gzip.compress(b"\0" * (4 * 2**20))
 
 REQUESTS: list[tuple[str, bytes, type[BadHttpMessage], int]] = [
@@ -234,8 +235,7 @@ def test_truncated_request_at_eof(data: bytes, exc: type[BadHttpMessage]) -> Non
 
 def test_truncated_upgrade_body_at_eof() -> None:
     parser = HttpRequestParser()
-    head = b"POST / HTTP/1.1\r\nUpgrade: x\r\nConnection: upgrade\r\nContent-Length: 5\r\n\r\n"
-    parser.feed_data(head + b"ab")
+    parser.feed_data(UPGRADE_HEAD + b"ab")
     with pytest.raises(ContentLengthError):
         parser.feed_eof()
 
@@ -243,79 +243,106 @@ def test_truncated_upgrade_body_at_eof() -> None:
 # --- limits --------------------------------------------------------------------
 
 
-def test_request_line_too_long_is_414() -> None:
-    parser = HttpRequestParser(max_line_size=100)
-    with pytest.raises(LineTooLong) as info:
-        parser.feed_data(b"GET /" + b"a" * 100 + b" HTTP/1.1\r\n\r\n")
-    assert info.value.code == 414
+@pytest.mark.parametrize(
+    ("limits", "data", "exc", "code"),
+    [
+        pytest.param(
+            {"max_line_size": 100},
+            b"GET /" + b"a" * 100 + b" HTTP/1.1\r\n\r\n",
+            LineTooLong,
+            414,
+            id="request-line-too-long",
+        ),
+        pytest.param(
+            {"max_field_size": 50},
+            b"GET / HTTP/1.1\r\nX: " + b"v" * 50 + b"\r\n\r\n",
+            LineTooLong,
+            431,
+            id="header-field-too-long",
+        ),
+        pytest.param(
+            {"max_headers": 10},
+            b"GET / HTTP/1.1\r\n" + b"".join(b"X-%d: v\r\n" % i for i in range(11)) + b"\r\n",
+            TooManyHeaders,
+            431,
+            id="too-many-headers",
+        ),
+        pytest.param(
+            {"max_headers": 3},
+            CHUNKED + b"0\r\n" + b"".join(b"T-%d: v\r\n" % i for i in range(4)) + b"\r\n",
+            TooManyHeaders,
+            431,
+            id="too-many-trailers",
+        ),
+        pytest.param(
+            {"max_body_size": 10},
+            POST + b"Content-Length: 11\r\n\r\n",
+            PayloadTooLarge,
+            413,
+            id="declared-body-too-large-before-the-body",
+        ),
+        pytest.param(
+            {"max_body_size": 1},
+            UPGRADE_HEAD + b"abcde",
+            PayloadTooLarge,
+            413,
+            id="upgrade-after-error-is-refused",
+        ),
+    ],
+)
+def test_limit_exceeded_in_one_feed(
+    limits: dict[str, int], data: bytes, exc: type[BadHttpMessage], code: int
+) -> None:
+    parser = HttpRequestParser(**limits)
+    with pytest.raises(exc) as info:
+        parser.feed_data(data)
+    assert info.value.code == code
 
 
-def test_request_line_growing_over_feeds_is_414() -> None:
-    parser = HttpRequestParser(max_line_size=100)
-    parser.feed_data(b"GET /")
-    with pytest.raises(LineTooLong) as info:
-        for _ in range(30):
-            parser.feed_data(b"aaaaa")
-    assert info.value.code == 414
+@pytest.mark.parametrize(
+    ("limits", "start", "piece", "repeats", "exc", "code"),
+    [
+        pytest.param({"max_line_size": 100}, b"GET /", b"aaaaa", 30, LineTooLong, 414, id="line"),
+        pytest.param(
+            {"max_field_size": 1000},
+            b"GET / HTTP/1.1\r\nX: ",
+            b"v" * 100,
+            100,
+            LineTooLong,
+            431,
+            id="header-field",
+        ),
+        pytest.param(
+            {"max_body_size": 10},
+            CHUNKED + b"6\r\nabcdef\r\n",
+            b"6\r\nabcdef\r\n",
+            1,
+            PayloadTooLarge,
+            413,
+            id="chunked-body",
+        ),
+    ],
+)
+def test_limit_exceeded_over_several_feeds(
+    limits: dict[str, int],
+    start: bytes,
+    piece: bytes,
+    repeats: int,
+    exc: type[BadHttpMessage],
+    code: int,
+) -> None:
+    parser = HttpRequestParser(**limits)
+    parser.feed_data(start)
+    with pytest.raises(exc) as info:
+        for _ in range(repeats):  # bounded: must fail long before the loop ends
+            parser.feed_data(piece)
+    assert info.value.code == code
 
 
 def test_request_line_at_limit_is_fine() -> None:
     parser = HttpRequestParser(max_line_size=100)
     events = parser.feed_data(b"GET /" + b"a" * 99 + b" HTTP/1.1\r\n\r\n")
     assert len(events) == 2
-
-
-def test_header_field_too_long_is_431() -> None:
-    parser = HttpRequestParser(max_field_size=50)
-    with pytest.raises(LineTooLong) as info:
-        parser.feed_data(b"GET / HTTP/1.1\r\nX: " + b"v" * 50 + b"\r\n\r\n")
-    assert info.value.code == 431
-
-
-def test_header_field_growing_forever_is_431() -> None:
-    parser = HttpRequestParser(max_field_size=1000)
-    parser.feed_data(b"GET / HTTP/1.1\r\nX: ")
-    with pytest.raises(LineTooLong) as info:
-        for _ in range(100):  # bounded: must fail long before the loop ends
-            parser.feed_data(b"v" * 100)
-    assert info.value.code == 431
-
-
-def test_too_many_headers_is_431() -> None:
-    parser = HttpRequestParser(max_headers=10)
-    data = b"GET / HTTP/1.1\r\n" + b"".join(b"X-%d: v\r\n" % i for i in range(11)) + b"\r\n"
-    with pytest.raises(TooManyHeaders) as info:
-        parser.feed_data(data)
-    assert info.value.code == 431
-
-
-def test_too_many_trailers_is_431() -> None:
-    parser = HttpRequestParser(max_headers=3)
-    data = CHUNKED + b"0\r\n" + b"".join(b"T-%d: v\r\n" % i for i in range(4)) + b"\r\n"
-    with pytest.raises(TooManyHeaders):
-        parser.feed_data(data)
-
-
-def test_declared_body_too_large_is_413_before_the_body() -> None:
-    parser = HttpRequestParser(max_body_size=10)
-    with pytest.raises(PayloadTooLarge) as info:
-        parser.feed_data(POST + b"Content-Length: 11\r\n\r\n")
-    assert info.value.code == 413
-
-
-def test_chunked_body_too_large_is_413() -> None:
-    parser = HttpRequestParser(max_body_size=10)
-    parser.feed_data(CHUNKED + b"6\r\nabcdef\r\n")
-    with pytest.raises(PayloadTooLarge) as info:
-        parser.feed_data(b"6\r\nabcdef\r\n")
-    assert info.value.code == 413
-
-
-def test_upgrade_after_error_is_refused() -> None:
-    parser = HttpRequestParser(max_body_size=1)
-    head = b"POST / HTTP/1.1\r\nUpgrade: x\r\nConnection: upgrade\r\nContent-Length: 5\r\n\r\n"
-    with pytest.raises(PayloadTooLarge):
-        parser.feed_data(head + b"abcde")
 
 
 # --- responses -------------------------------------------------------------------

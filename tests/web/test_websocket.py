@@ -9,14 +9,18 @@ from __future__ import annotations
 import asyncio
 import inspect
 import json
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from typing import Any
 
 import pytest
-from websocket_helpers import raw_client, serve_ws
+from websocket_helpers import Handler, RawPeer, raw_client, serve_ws
 
 import heron
-from heron import WSCloseCode, WSMessage, WSMsgType, web
+from heron import ClientWebSocketResponse, WSCloseCode, WSMessage, WSMsgType, web
 from heron.ws import generate_key
+
+OnOpen = Callable[[web.WebSocketResponse], Awaitable[None]]
 
 
 async def echo(request: web.Request) -> web.WebSocketResponse:
@@ -28,6 +32,43 @@ async def echo(request: web.Request) -> web.WebSocketResponse:
         elif msg.type is WSMsgType.BINARY:
             await ws.send_bytes(msg.data)
     return ws
+
+
+def prepared(**ws_kwargs: Any) -> Callable[[OnOpen], Handler]:
+    """Decorator: a handler that gets ``WebSocketResponse(**ws_kwargs)``, already prepared.
+
+    The request handler made from it returns the WebSocket once the function returns.
+    """
+
+    def decorate(on_open: OnOpen) -> Handler:
+        async def handler(request: web.Request) -> web.WebSocketResponse:
+            ws = web.WebSocketResponse(**ws_kwargs)
+            await ws.prepare(request)
+            await on_open(ws)
+            return ws
+
+        return handler
+
+    return decorate
+
+
+@asynccontextmanager
+async def heron_peer(handler: Handler) -> AsyncIterator[ClientWebSocketResponse]:
+    """Serve ``handler`` and connect heron's own client to it."""
+    async with (
+        serve_ws(handler) as served,
+        heron.ClientSession() as session,
+        session.ws_connect(served.url) as ws,
+    ):
+        yield ws
+
+
+@asynccontextmanager
+async def raw_peer(handler: Handler) -> AsyncIterator[RawPeer]:
+    """Serve ``handler`` and connect a hand-made client, to send what a library would not."""
+    async with serve_ws(handler) as served:
+        peer, _ = await raw_client(served)
+        yield peer
 
 
 # -- construction and the handshake (B-176 .. B-179, B-182) ------------------------------
@@ -147,20 +188,15 @@ async def test_write_is_refused_and_handler_return_closes_with_1000() -> None:
     """B-182: write() is unusable on a websocket; returning from the handler closes it."""
     errors: list[BaseException] = []
 
-    async def handler(request: web.Request) -> web.WebSocketResponse:
-        ws = web.WebSocketResponse()
-        await ws.prepare(request)
+    @prepared()
+    async def handler(ws: web.WebSocketResponse) -> None:
         try:
             await ws.write(b"raw")
         except RuntimeError as exc:
             errors.append(exc)
-        return ws  # without closing
+        # no close(): returning from the handler must close the socket
 
-    async with (
-        serve_ws(handler) as served,
-        heron.ClientSession() as session,
-        session.ws_connect(served.url) as ws,
-    ):
+    async with heron_peer(handler) as ws:
         msg = await ws.receive()
         assert msg.type is WSMsgType.CLOSE
         assert msg.data == WSCloseCode.OK
@@ -189,14 +225,12 @@ async def test_echo_round_trip_and_state() -> None:
     """B-183 and B-181: text round trip; close_code None while open, the peer's after."""
     states: list[Any] = []
 
-    async def handler(request: web.Request) -> web.WebSocketResponse:
-        ws = web.WebSocketResponse()
-        await ws.prepare(request)
+    @prepared()
+    async def handler(ws: web.WebSocketResponse) -> None:
         states.append((ws.closed, ws.close_code, ws.get_extra_info("peername")[0]))
         async for msg in ws:
             await ws.send_str(msg.data + "/answer")
         states.append((ws.closed, ws.close_code))
-        return ws
 
     async with serve_ws(handler) as served, heron.ClientSession() as session:
         async with session.ws_connect(served.url) as ws:
@@ -212,9 +246,8 @@ async def test_typed_senders_and_receivers() -> None:
     """send_json/receive_json, and TypeError/ValueError on the wrong type."""
     results: list[Any] = []
 
-    async def handler(request: web.Request) -> web.WebSocketResponse:
-        ws = web.WebSocketResponse()
-        await ws.prepare(request)
+    @prepared()
+    async def handler(ws: web.WebSocketResponse) -> None:
         results.append(await ws.receive_json())
         with pytest.raises(TypeError):
             await ws.receive_str()  # a BINARY message arrives
@@ -232,13 +265,8 @@ async def test_typed_senders_and_receivers() -> None:
         await ws.send_json({"ok": True})
         await ws.send_frame(b"frame", WSMsgType.BINARY)
         await ws.close()
-        return ws
 
-    async with (
-        serve_ws(handler) as served,
-        heron.ClientSession() as session,
-        session.ws_connect(served.url) as ws,
-    ):
+    async with heron_peer(handler) as ws:
         await ws.send_json({"a": [1, 2]})
         await ws.send_bytes(b"bin")
         await ws.send_str("text")
@@ -255,19 +283,16 @@ async def test_close_message_once_then_closed_then_runtime_error() -> None:
     stopped with RuntimeError (aiohttp's guard)."""
     seen: list[Any] = []
 
-    async def handler(request: web.Request) -> web.WebSocketResponse:
-        ws = web.WebSocketResponse()
-        await ws.prepare(request)
+    @prepared()
+    async def handler(ws: web.WebSocketResponse) -> None:
         msg = await ws.receive()
         seen.append((msg.type, msg.data, msg.extra, ws.closed))
         for _ in range(4):
             seen.append((await ws.receive()).type)
         with pytest.raises(RuntimeError):
             await ws.receive()
-        return ws
 
-    async with serve_ws(handler) as served:
-        peer, _ = await raw_client(served)
+    async with raw_peer(handler) as peer:
         peer.send_close(4001, b"done")
         reply = await peer.receive()
         assert (reply.type, reply.data) == (WSMsgType.CLOSE, 4001)
@@ -280,15 +305,12 @@ async def test_close_message_once_then_closed_then_runtime_error() -> None:
 async def test_messages_before_a_close_are_delivered() -> None:
     got: list[WSMessage] = []
 
-    async def handler(request: web.Request) -> web.WebSocketResponse:
-        ws = web.WebSocketResponse()
-        await ws.prepare(request)
+    @prepared()
+    async def handler(ws: web.WebSocketResponse) -> None:
         await asyncio.sleep(0.05)  # everything has arrived by now
         got.extend([msg async for msg in ws])
-        return ws
 
-    async with serve_ws(handler) as served:
-        peer, _ = await raw_client(served)
+    async with raw_peer(handler) as peer:
         peer.send_frame(0x1, b"one")
         peer.send_frame(0x2, b"two")
         peer.send_close()
@@ -301,9 +323,8 @@ async def test_messages_before_a_close_are_delivered() -> None:
 async def test_concurrent_receive_is_refused() -> None:
     errors: list[BaseException] = []
 
-    async def handler(request: web.Request) -> web.WebSocketResponse:
-        ws = web.WebSocketResponse()
-        await ws.prepare(request)
+    @prepared()
+    async def handler(ws: web.WebSocketResponse) -> None:
         first = asyncio.ensure_future(ws.receive())
         await asyncio.sleep(0)
         try:
@@ -312,13 +333,8 @@ async def test_concurrent_receive_is_refused() -> None:
             errors.append(exc)
         assert (await first).data == "hi"
         await ws.close()
-        return ws
 
-    async with (
-        serve_ws(handler) as served,
-        heron.ClientSession() as session,
-        session.ws_connect(served.url) as ws,
-    ):
+    async with heron_peer(handler) as ws:
         await asyncio.sleep(0.05)
         await ws.send_str("hi")
         await ws.receive()
@@ -331,14 +347,11 @@ async def test_concurrent_receive_is_refused() -> None:
 async def test_autoping_answers_pings_without_showing_them() -> None:
     got: list[Any] = []
 
-    async def handler(request: web.Request) -> web.WebSocketResponse:
-        ws = web.WebSocketResponse()
-        await ws.prepare(request)
+    @prepared()
+    async def handler(ws: web.WebSocketResponse) -> None:
         got.append(await ws.receive())
-        return ws
 
-    async with serve_ws(handler) as served:
-        peer, _ = await raw_client(served)
+    async with raw_peer(handler) as peer:
         peer.send_frame(0x9, b"are you there")
         pong = await peer.receive()
         assert (pong.type, pong.data) == (WSMsgType.PONG, b"are you there")
@@ -352,18 +365,15 @@ async def test_autoping_answers_pings_without_showing_them() -> None:
 async def test_autoping_off_returns_pings_and_pongs() -> None:
     got: list[Any] = []
 
-    async def handler(request: web.Request) -> web.WebSocketResponse:
-        ws = web.WebSocketResponse(autoping=False)
-        await ws.prepare(request)
+    @prepared(autoping=False)
+    async def handler(ws: web.WebSocketResponse) -> None:
         got.append(await ws.receive())
         got.append(await ws.receive())
         await ws.pong(b"manual")
         await ws.ping("é")
         await ws.close()
-        return ws
 
-    async with serve_ws(handler) as served:
-        peer, _ = await raw_client(served)
+    async with raw_peer(handler) as peer:
         peer.send_frame(0x9, b"p1")
         peer.send_frame(0xA, b"p2")
         assert (await peer.receive()).data == b"manual"
@@ -379,19 +389,16 @@ async def test_autoping_off_returns_pings_and_pongs() -> None:
 async def test_autoclose_off_leaves_the_answer_to_the_handler() -> None:
     seen: list[Any] = []
 
-    async def handler(request: web.Request) -> web.WebSocketResponse:
-        ws = web.WebSocketResponse(autoclose=False)
-        await ws.prepare(request)
+    @prepared(autoclose=False)
+    async def handler(ws: web.WebSocketResponse) -> None:
         msg = await ws.receive()
         seen.append((msg.type, msg.data, ws.closed))
         seen.append((await ws.receive()).type)
         await ws.send_str("last words")  # still allowed: we have not sent CLOSE
         seen.append(await ws.close(code=4002))
         seen.append((ws.closed, ws.close_code, await ws.close()))
-        return ws
 
-    async with serve_ws(handler) as served:
-        peer, _ = await raw_client(served)
+    async with raw_peer(handler) as peer:
         peer.send_close(4001)
         assert (await peer.receive()).data == "last words"
         reply = await peer.receive()
@@ -410,17 +417,14 @@ async def test_autoclose_off_leaves_the_answer_to_the_handler() -> None:
 async def test_server_close_waits_for_the_answer_then_times_out() -> None:
     seen: list[Any] = []
 
-    async def handler(request: web.Request) -> web.WebSocketResponse:
-        ws = web.WebSocketResponse(timeout=0.2)
-        await ws.prepare(request)
+    @prepared(timeout=0.2)
+    async def handler(ws: web.WebSocketResponse) -> None:
         loop = asyncio.get_running_loop()
         start = loop.time()
         seen.append(await ws.close(code=4005, message="reason"))
         seen.append((round(loop.time() - start, 1), ws.close_code, type(ws.exception())))
-        return ws
 
-    async with serve_ws(handler) as served:
-        peer, _ = await raw_client(served)
+    async with raw_peer(handler) as peer:
         msg = await peer.receive()
         assert (msg.type, msg.data, msg.extra) == (WSMsgType.CLOSE, 4005, "reason")
         assert await peer.at_eof()  # we never answered: the server gave up and hung up
@@ -431,16 +435,14 @@ async def test_server_close_waits_for_the_answer_then_times_out() -> None:
 async def test_send_after_close_raises_connection_reset() -> None:
     errors: list[BaseException] = []
 
-    async def handler(request: web.Request) -> web.WebSocketResponse:
-        ws = web.WebSocketResponse()
-        await ws.prepare(request)
+    @prepared()
+    async def handler(ws: web.WebSocketResponse) -> None:
         await ws.close()
         for call in (ws.send_str("x"), ws.ping(), ws.send_bytes(b"")):
             try:
                 await call
             except ConnectionResetError as exc:
                 errors.append(exc)
-        return ws
 
     async with serve_ws(handler) as served, heron.ClientSession() as session:
         async with session.ws_connect(served.url) as ws:
@@ -452,21 +454,15 @@ async def test_send_after_close_raises_connection_reset() -> None:
 async def test_close_rejects_a_code_nobody_may_send() -> None:
     errors: list[BaseException] = []
 
-    async def handler(request: web.Request) -> web.WebSocketResponse:
-        ws = web.WebSocketResponse()
-        await ws.prepare(request)
+    @prepared()
+    async def handler(ws: web.WebSocketResponse) -> None:
         try:
             await ws.close(code=1006)
         except ValueError as exc:
             errors.append(exc)
         await ws.close(code=1011)
-        return ws
 
-    async with (
-        serve_ws(handler) as served,
-        heron.ClientSession() as session,
-        session.ws_connect(served.url) as ws,
-    ):
+    async with heron_peer(handler) as ws:
         assert (await ws.receive()).data == WSCloseCode.INTERNAL_ERROR
     assert len(errors) == 1
 
@@ -489,18 +485,15 @@ async def test_protocol_errors_close_with_the_readers_code(
 ) -> None:
     seen: list[Any] = []
 
-    async def handler(request: web.Request) -> web.WebSocketResponse:
-        ws = web.WebSocketResponse(max_msg_size=1000, compress=False)
-        await ws.prepare(request)
+    @prepared(max_msg_size=1000, compress=False)
+    async def handler(ws: web.WebSocketResponse) -> None:
         first = await ws.receive()
         msg = await ws.receive()
         seen.append((first.data, msg.type, type(msg.data), ws.close_code, ws.closed))
         seen.append(type(ws.exception()))
         seen.append((await ws.receive()).type)
-        return ws
 
-    async with serve_ws(handler) as served:
-        peer, _ = await raw_client(served)
+    async with raw_peer(handler) as peer:
         peer.send_frame(0x1, b"fine")
         peer.send_frame(**frame)
         msg = await peer.receive()
@@ -519,16 +512,13 @@ async def test_abrupt_disconnect_reads_closed_with_1006() -> None:
     seen: list[Any] = []
     done = asyncio.Event()
 
-    async def handler(request: web.Request) -> web.WebSocketResponse:
-        ws = web.WebSocketResponse()
-        await ws.prepare(request)
+    @prepared()
+    async def handler(ws: web.WebSocketResponse) -> None:
         msg = await ws.receive()
         seen.append((msg.type, ws.close_code, ws.closed))
         done.set()
-        return ws
 
-    async with serve_ws(handler) as served:
-        peer, _ = await raw_client(served)
+    async with raw_peer(handler) as peer:
         peer.send_frame(0x1, b"partial"[:3], fin=False)  # a message cut short
         await peer.close()
         await asyncio.wait_for(done.wait(), 2)
@@ -541,9 +531,8 @@ async def test_abrupt_disconnect_reads_closed_with_1006() -> None:
 async def test_receive_timeout_raises_and_keeps_the_socket() -> None:
     seen: list[Any] = []
 
-    async def handler(request: web.Request) -> web.WebSocketResponse:
-        ws = web.WebSocketResponse(receive_timeout=0.05)
-        await ws.prepare(request)
+    @prepared(receive_timeout=0.05)
+    async def handler(ws: web.WebSocketResponse) -> None:
         with pytest.raises(asyncio.TimeoutError):
             await ws.receive()
         with pytest.raises(asyncio.TimeoutError):
@@ -551,13 +540,8 @@ async def test_receive_timeout_raises_and_keeps_the_socket() -> None:
         seen.append(ws.closed)
         await ws.send_str("still here")
         seen.append(await ws.receive_str(timeout=1))
-        return ws
 
-    async with (
-        serve_ws(handler) as served,
-        heron.ClientSession() as session,
-        session.ws_connect(served.url) as ws,
-    ):
+    async with heron_peer(handler) as ws:
         assert await ws.receive_str() == "still here"
         await ws.send_str("me too")
         assert (await ws.receive()).type is WSMsgType.CLOSE
@@ -567,15 +551,12 @@ async def test_receive_timeout_raises_and_keeps_the_socket() -> None:
 async def test_heartbeat_closes_a_silent_peer_with_1006() -> None:
     seen: list[Any] = []
 
-    async def handler(request: web.Request) -> web.WebSocketResponse:
-        ws = web.WebSocketResponse(heartbeat=0.1)
-        await ws.prepare(request)
+    @prepared(heartbeat=0.1)
+    async def handler(ws: web.WebSocketResponse) -> None:
         msg = await ws.receive()
         seen.append((msg.type, type(msg.data), ws.close_code, ws.closed))
-        return ws
 
-    async with serve_ws(handler) as served:
-        peer, _ = await raw_client(served)
+    async with raw_peer(handler) as peer:
         ping = await peer.receive(timeout=1)
         assert ping.type is WSMsgType.PING  # ...which we ignore
         assert await peer.at_eof(timeout=1)
@@ -585,18 +566,12 @@ async def test_heartbeat_closes_a_silent_peer_with_1006() -> None:
 
 
 async def test_heartbeat_keeps_a_live_peer() -> None:
-    async def handler(request: web.Request) -> web.WebSocketResponse:
-        ws = web.WebSocketResponse(heartbeat=0.05)
-        await ws.prepare(request)
+    @prepared(heartbeat=0.05)
+    async def handler(ws: web.WebSocketResponse) -> None:
         async for msg in ws:
             await ws.send_str(msg.data)
-        return ws
 
-    async with (
-        serve_ws(handler) as served,
-        heron.ClientSession() as session,
-        session.ws_connect(served.url) as ws,
-    ):
+    async with heron_peer(handler) as ws:
         await asyncio.sleep(0.3)  # several heartbeats, answered by autoping
         await ws.send_str("alive")
         assert await ws.receive_str(timeout=1) == "alive"
@@ -610,17 +585,14 @@ async def test_sends_wait_for_a_slow_reader() -> None:
     progress: list[int] = []
     chunk = b"\x00" * (1024 * 1024)
 
-    async def handler(request: web.Request) -> web.WebSocketResponse:
-        ws = web.WebSocketResponse(compress=False)
-        await ws.prepare(request)
+    @prepared(compress=False)
+    async def handler(ws: web.WebSocketResponse) -> None:
         for i in range(32):
             await ws.send_bytes(chunk)
             progress.append(i)
         await ws.close()
-        return ws
 
-    async with serve_ws(handler) as served:
-        peer, _ = await raw_client(served)
+    async with raw_peer(handler) as peer:
         await asyncio.sleep(0.2)
         assert len(progress) < 32  # held back: the client reads nothing
         total = 0
@@ -641,15 +613,13 @@ async def test_a_handler_that_does_not_read_holds_the_sender_back() -> None:
     go = asyncio.Event()
     received: list[int] = []
 
-    async def handler(request: web.Request) -> web.WebSocketResponse:
-        ws = web.WebSocketResponse(compress=False)
-        await ws.prepare(request)
+    @prepared(compress=False)
+    async def handler(ws: web.WebSocketResponse) -> None:
         await go.wait()
         async for msg in ws:
             received.append(len(msg.data))
             if len(received) == 32:
                 await ws.close()
-        return ws
 
     chunk = b"\x01" * (1024 * 1024)
     async with serve_ws(handler) as served, heron.ClientSession() as session:
@@ -700,13 +670,11 @@ async def test_permessage_deflate_negotiated_with_heron_client() -> None:
 async def test_graceful_shutdown_closes_with_going_away() -> None:
     closed: list[Any] = []
 
-    async def handler(request: web.Request) -> web.WebSocketResponse:
-        ws = web.WebSocketResponse()
-        await ws.prepare(request)
+    @prepared()
+    async def handler(ws: web.WebSocketResponse) -> None:
         closed.append(ws)
         async for _ in ws:
             pass
-        return ws
 
     session = heron.ClientSession()
     try:
@@ -737,9 +705,5 @@ async def test_deprecated_start_and_can_start() -> None:
         await ws.close()
         return ws
 
-    async with (
-        serve_ws(handler) as served,
-        heron.ClientSession() as session,
-        session.ws_connect(served.url) as ws,
-    ):
+    async with heron_peer(handler) as ws:
         assert await ws.receive_str() == "started"

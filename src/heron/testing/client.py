@@ -5,12 +5,12 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Coroutine, Generator
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Self
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from yarl import URL
 
 from .. import hdrs
-from .servers import BaseTestServer
+from .servers import BaseTestServer, _AsyncWithOnly
 
 if TYPE_CHECKING:
     from ..client.abc import AbstractCookieJar
@@ -20,8 +20,27 @@ if TYPE_CHECKING:
 
 __all__ = ("TestClient",)
 
+_T = TypeVar("_T")
 
-class _TestRequestContext:
+
+class _PendingContext(Generic[_T]):
+    """A coroutine's result, by ``await`` or as the target of ``async with``."""
+
+    __slots__ = ("_coro", "_result")
+
+    def __init__(self, coro: Coroutine[Any, Any, _T]) -> None:
+        self._coro = coro
+        self._result: Any = None  # set by __aenter__, for __aexit__
+
+    def __await__(self) -> Generator[Any, None, _T]:
+        return self._coro.__await__()
+
+    async def __aenter__(self) -> _T:
+        result = self._result = await self._coro
+        return result
+
+
+class _TestRequestContext(_PendingContext["ClientResponse"]):
     """What the request methods return: ``await`` it or use it with ``async with``.
 
     Unlike a session's own context manager, leaving ``async with`` does not release
@@ -29,22 +48,11 @@ class _TestRequestContext:
     a test may still read the body (or inspect the response) after the block.
     """
 
-    __slots__ = ("_coro", "_resp")
-
-    def __init__(self, coro: Coroutine[Any, Any, ClientResponse]) -> None:
-        self._coro = coro
-        self._resp: ClientResponse | None = None
-
-    def __await__(self) -> Generator[Any, None, ClientResponse]:
-        return self._coro.__await__()
+    __slots__ = ()
 
     def close(self) -> None:
         """Discard the request without sending it (the coroutine is closed)."""
         self._coro.close()
-
-    async def __aenter__(self) -> ClientResponse:
-        self._resp = await self._coro
-        return self._resp
 
     async def __aexit__(
         self,
@@ -55,21 +63,10 @@ class _TestRequestContext:
         return None
 
 
-class _TestWSContext:
+class _TestWSContext(_PendingContext[Any]):
     """``await client.ws_connect(path)`` or ``async with client.ws_connect(path) as ws``."""
 
-    __slots__ = ("_coro", "_ws")
-
-    def __init__(self, coro: Coroutine[Any, Any, Any]) -> None:
-        self._coro = coro
-        self._ws: Any = None
-
-    def __await__(self) -> Generator[Any, None, Any]:
-        return self._coro.__await__()
-
-    async def __aenter__(self) -> Any:
-        self._ws = await self._coro
-        return self._ws
+    __slots__ = ()
 
     async def __aexit__(
         self,
@@ -77,10 +74,10 @@ class _TestWSContext:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        await self._ws.close()
+        await self._result.close()
 
 
-class TestClient:
+class TestClient(_AsyncWithOnly):
     """A :class:`~heron.ClientSession` whose relative URLs go to ``server``.
 
     ``get``/``post``/... take a path (``"/users?id=1"``) instead of a URL and return
@@ -231,21 +228,3 @@ class TestClient:
         if self._session is not None:
             await self._session.close()
         await self._server.close()
-
-    def __enter__(self) -> None:
-        raise TypeError("Use async with instead")
-
-    def __exit__(self, *args: object) -> None:  # pragma: no cover - __enter__ raises
-        pass
-
-    async def __aenter__(self) -> Self:
-        await self.start_server()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.close()

@@ -46,7 +46,38 @@ def unused_port() -> int:
         return port
 
 
-class BaseTestServer(ABC):
+class _AsyncWithOnly:
+    """``async with`` runs ``start_server()`` and then ``close()``; ``with`` is refused.
+
+    Shared by the test servers and :class:`~heron.test_utils.TestClient`.
+    """
+
+    if TYPE_CHECKING:
+
+        async def start_server(self) -> None: ...
+
+        async def close(self) -> None: ...
+
+    def __enter__(self) -> None:
+        raise TypeError("Use async with instead")
+
+    def __exit__(self, *args: object) -> None:  # pragma: no cover
+        """Never reached: ``__enter__`` raises."""
+
+    async def __aenter__(self) -> Self:
+        await self.start_server()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+
+class BaseTestServer(_AsyncWithOnly, ABC):
     """A server on a loopback port for the length of a test.
 
     ``await server.start_server()`` (or ``async with server:``) starts it on ``host``
@@ -153,24 +184,6 @@ class BaseTestServer(ABC):
             self._root = None
             self.port = None
         self._closed = True
-
-    def __enter__(self) -> None:
-        raise TypeError("Use async with instead")
-
-    def __exit__(self, *args: object) -> None:  # noqa: B027  # pragma: no cover
-        """Never reached: ``__enter__`` raises."""
-
-    async def __aenter__(self) -> Self:
-        await self.start_server()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.close()
 
 
 class TestServer(BaseTestServer):

@@ -20,32 +20,17 @@ from .resources import (
     SystemRoute,
     UrlMappingMatchInfo,
 )
-from .routedef import (
-    AbstractRouteDef,
-    RouteDef,
-    RouteTableDef,
-    StaticDef,
-    delete,
-    get,
-    head,
-    options,
-    patch,
-    post,
-    put,
-    route,
-    static,
-    view,
-)
+from .routedef import *  # noqa: F403 - route definitions: get(), post(), RouteTableDef, ...
+from .routedef import __all__ as _routedef_all
 from .staticfiles import StaticResource
 from .urldispatcher import UrlDispatcher
 
-__all__: tuple[str, ...] = ()
+__all__: tuple[str, ...] = _routedef_all
 
 __all__ += (
     "AbstractMatchInfo",
     "AbstractResource",
     "AbstractRoute",
-    "AbstractRouteDef",
     "AbstractRouter",
     "AbstractView",
     "AppKey",
@@ -60,26 +45,13 @@ __all__ += (
     "PrefixedSubAppResource",
     "Resource",
     "ResourceRoute",
-    "RouteDef",
-    "RouteTableDef",
-    "StaticDef",
     "StaticResource",
     "SystemRoute",
     "UrlDispatcher",
     "UrlMappingMatchInfo",
     "View",
-    "delete",
-    "get",
-    "head",
     "middleware",
     "normalize_path_middleware",
-    "options",
-    "patch",
-    "post",
-    "put",
-    "route",
-    "static",
-    "view",
 )
 
 # -- server core: connections, requests, responses, exceptions, runners ------------------
@@ -90,38 +62,23 @@ from .protocol import RequestHandler  # noqa: E402
 from .request import BaseRequest, Request  # noqa: E402
 from .response import ContentCoding, Response, StreamResponse, json_response  # noqa: E402
 from .run_app import run_app  # noqa: E402
-from .runner import (  # noqa: E402
-    AppRunner,
-    BaseRunner,
-    BaseSite,
-    GracefulExit,
-    ServerRunner,
-    SockSite,
-    TCPSite,
-    UnixSite,
-)
+from .runner import *  # noqa: E402, F403 - runners and sites
+from .runner import __all__ as _runner_all  # noqa: E402
 from .server import Server  # noqa: E402
 from .websocket import WebSocketReady, WebSocketResponse  # noqa: E402
 
 __all__ += _exceptions_all
+__all__ += _runner_all
 __all__ += (
     "AbstractAccessLogger",
     "AccessLogger",
-    "AppRunner",
     "BaseRequest",
-    "BaseRunner",
-    "BaseSite",
     "ContentCoding",
-    "GracefulExit",
     "Request",
     "RequestHandler",
     "Response",
     "Server",
-    "ServerRunner",
-    "SockSite",
     "StreamResponse",
-    "TCPSite",
-    "UnixSite",
     "WebSocketReady",
     "WebSocketResponse",
     "json_response",

@@ -97,6 +97,17 @@ class HTTPException(Response, Exception):
 
     __http_exception__ = True
 
+    def __init_subclass__(
+        cls, *, status_code: int | None = None, empty_body: bool | None = None, **kwargs: Any
+    ) -> None:
+        # The status tree below is a table: ``class HTTPOk(HTTPSuccessful, status_code=200)``.
+        # A subclass that names neither keeps its parent's values.
+        super().__init_subclass__(**kwargs)
+        if status_code is not None:
+            cls.status_code = status_code
+        if empty_body is not None:
+            cls.empty_body = empty_body
+
     def __init__(
         self,
         *,
@@ -142,34 +153,25 @@ class HTTPSuccessful(HTTPException):
     """Base of 2xx exceptions."""
 
 
-class HTTPOk(HTTPSuccessful):
-    status_code = 200
+class HTTPOk(HTTPSuccessful, status_code=200): ...
 
 
-class HTTPCreated(HTTPSuccessful):
-    status_code = 201
+class HTTPCreated(HTTPSuccessful, status_code=201): ...
 
 
-class HTTPAccepted(HTTPSuccessful):
-    status_code = 202
+class HTTPAccepted(HTTPSuccessful, status_code=202): ...
 
 
-class HTTPNonAuthoritativeInformation(HTTPSuccessful):
-    status_code = 203
+class HTTPNonAuthoritativeInformation(HTTPSuccessful, status_code=203): ...
 
 
-class HTTPNoContent(HTTPSuccessful):
-    status_code = 204
-    empty_body = True
+class HTTPNoContent(HTTPSuccessful, status_code=204, empty_body=True): ...
 
 
-class HTTPResetContent(HTTPSuccessful):
-    status_code = 205
-    empty_body = True
+class HTTPResetContent(HTTPSuccessful, status_code=205, empty_body=True): ...
 
 
-class HTTPPartialContent(HTTPSuccessful):
-    status_code = 206
+class HTTPPartialContent(HTTPSuccessful, status_code=206): ...
 
 
 # -- 3xx redirection ------------------------------------------------------------
@@ -200,37 +202,28 @@ class HTTPMove(HTTPRedirection):
         self.location: URL = URL(loc)
 
 
-class HTTPMultipleChoices(HTTPMove):
-    status_code = 300
+class HTTPMultipleChoices(HTTPMove, status_code=300): ...
 
 
-class HTTPMovedPermanently(HTTPMove):
-    status_code = 301
+class HTTPMovedPermanently(HTTPMove, status_code=301): ...
 
 
-class HTTPFound(HTTPMove):
-    status_code = 302
+class HTTPFound(HTTPMove, status_code=302): ...
 
 
-class HTTPSeeOther(HTTPMove):
-    status_code = 303
+class HTTPSeeOther(HTTPMove, status_code=303): ...
 
 
-class HTTPNotModified(HTTPRedirection):
-    status_code = 304
-    empty_body = True
+class HTTPNotModified(HTTPRedirection, status_code=304, empty_body=True): ...
 
 
-class HTTPUseProxy(HTTPMove):
-    status_code = 305
+class HTTPUseProxy(HTTPMove, status_code=305): ...
 
 
-class HTTPTemporaryRedirect(HTTPMove):
-    status_code = 307
+class HTTPTemporaryRedirect(HTTPMove, status_code=307): ...
 
 
-class HTTPPermanentRedirect(HTTPMove):
-    status_code = 308
+class HTTPPermanentRedirect(HTTPMove, status_code=308): ...
 
 
 # -- 4xx client error ------------------------------------------------------------
@@ -240,30 +233,23 @@ class HTTPClientError(HTTPError):
     """Base of 4xx exceptions."""
 
 
-class HTTPBadRequest(HTTPClientError):
-    status_code = 400
+class HTTPBadRequest(HTTPClientError, status_code=400): ...
 
 
-class HTTPUnauthorized(HTTPClientError):
-    status_code = 401
+class HTTPUnauthorized(HTTPClientError, status_code=401): ...
 
 
-class HTTPPaymentRequired(HTTPClientError):
-    status_code = 402
+class HTTPPaymentRequired(HTTPClientError, status_code=402): ...
 
 
-class HTTPForbidden(HTTPClientError):
-    status_code = 403
+class HTTPForbidden(HTTPClientError, status_code=403): ...
 
 
-class HTTPNotFound(HTTPClientError):
-    status_code = 404
+class HTTPNotFound(HTTPClientError, status_code=404): ...
 
 
-class HTTPMethodNotAllowed(HTTPClientError):
+class HTTPMethodNotAllowed(HTTPClientError, status_code=405):
     """405: carries the attempted ``method`` and ``allowed_methods`` (the Allow header)."""
-
-    status_code = 405
 
     def __init__(
         self,
@@ -285,38 +271,29 @@ class HTTPMethodNotAllowed(HTTPClientError):
         self.method = method.upper()
 
 
-class HTTPNotAcceptable(HTTPClientError):
-    status_code = 406
+class HTTPNotAcceptable(HTTPClientError, status_code=406): ...
 
 
-class HTTPProxyAuthenticationRequired(HTTPClientError):
-    status_code = 407
+class HTTPProxyAuthenticationRequired(HTTPClientError, status_code=407): ...
 
 
-class HTTPRequestTimeout(HTTPClientError):
-    status_code = 408
+class HTTPRequestTimeout(HTTPClientError, status_code=408): ...
 
 
-class HTTPConflict(HTTPClientError):
-    status_code = 409
+class HTTPConflict(HTTPClientError, status_code=409): ...
 
 
-class HTTPGone(HTTPClientError):
-    status_code = 410
+class HTTPGone(HTTPClientError, status_code=410): ...
 
 
-class HTTPLengthRequired(HTTPClientError):
-    status_code = 411
+class HTTPLengthRequired(HTTPClientError, status_code=411): ...
 
 
-class HTTPPreconditionFailed(HTTPClientError):
-    status_code = 412
+class HTTPPreconditionFailed(HTTPClientError, status_code=412): ...
 
 
-class HTTPRequestEntityTooLarge(HTTPClientError):
+class HTTPRequestEntityTooLarge(HTTPClientError, status_code=413):
     """413; with ``max_size`` and ``actual_size`` the body says what the limit was."""
-
-    status_code = 413
 
     def __init__(
         self, max_size: float | None = None, actual_size: float | None = None, **kwargs: Any
@@ -330,54 +307,41 @@ class HTTPRequestEntityTooLarge(HTTPClientError):
         self.actual_size = actual_size
 
 
-class HTTPRequestURITooLong(HTTPClientError):
-    status_code = 414
+class HTTPRequestURITooLong(HTTPClientError, status_code=414): ...
 
 
-class HTTPUnsupportedMediaType(HTTPClientError):
-    status_code = 415
+class HTTPUnsupportedMediaType(HTTPClientError, status_code=415): ...
 
 
-class HTTPRequestRangeNotSatisfiable(HTTPClientError):
-    status_code = 416
+class HTTPRequestRangeNotSatisfiable(HTTPClientError, status_code=416): ...
 
 
-class HTTPExpectationFailed(HTTPClientError):
-    status_code = 417
+class HTTPExpectationFailed(HTTPClientError, status_code=417): ...
 
 
-class HTTPMisdirectedRequest(HTTPClientError):
-    status_code = 421
+class HTTPMisdirectedRequest(HTTPClientError, status_code=421): ...
 
 
-class HTTPUnprocessableEntity(HTTPClientError):
-    status_code = 422
+class HTTPUnprocessableEntity(HTTPClientError, status_code=422): ...
 
 
-class HTTPFailedDependency(HTTPClientError):
-    status_code = 424
+class HTTPFailedDependency(HTTPClientError, status_code=424): ...
 
 
-class HTTPUpgradeRequired(HTTPClientError):
-    status_code = 426
+class HTTPUpgradeRequired(HTTPClientError, status_code=426): ...
 
 
-class HTTPPreconditionRequired(HTTPClientError):
-    status_code = 428
+class HTTPPreconditionRequired(HTTPClientError, status_code=428): ...
 
 
-class HTTPTooManyRequests(HTTPClientError):
-    status_code = 429
+class HTTPTooManyRequests(HTTPClientError, status_code=429): ...
 
 
-class HTTPRequestHeaderFieldsTooLarge(HTTPClientError):
-    status_code = 431
+class HTTPRequestHeaderFieldsTooLarge(HTTPClientError, status_code=431): ...
 
 
-class HTTPUnavailableForLegalReasons(HTTPClientError):
+class HTTPUnavailableForLegalReasons(HTTPClientError, status_code=451):
     """451; ``link`` (optional) points at the authority that demands the block."""
-
-    status_code = 451
 
     def __init__(
         self,
@@ -408,41 +372,31 @@ class HTTPServerError(HTTPError):
     """Base of 5xx exceptions."""
 
 
-class HTTPInternalServerError(HTTPServerError):
-    status_code = 500
+class HTTPInternalServerError(HTTPServerError, status_code=500): ...
 
 
-class HTTPNotImplemented(HTTPServerError):
-    status_code = 501
+class HTTPNotImplemented(HTTPServerError, status_code=501): ...
 
 
-class HTTPBadGateway(HTTPServerError):
-    status_code = 502
+class HTTPBadGateway(HTTPServerError, status_code=502): ...
 
 
-class HTTPServiceUnavailable(HTTPServerError):
-    status_code = 503
+class HTTPServiceUnavailable(HTTPServerError, status_code=503): ...
 
 
-class HTTPGatewayTimeout(HTTPServerError):
-    status_code = 504
+class HTTPGatewayTimeout(HTTPServerError, status_code=504): ...
 
 
-class HTTPVersionNotSupported(HTTPServerError):
-    status_code = 505
+class HTTPVersionNotSupported(HTTPServerError, status_code=505): ...
 
 
-class HTTPVariantAlsoNegotiates(HTTPServerError):
-    status_code = 506
+class HTTPVariantAlsoNegotiates(HTTPServerError, status_code=506): ...
 
 
-class HTTPInsufficientStorage(HTTPServerError):
-    status_code = 507
+class HTTPInsufficientStorage(HTTPServerError, status_code=507): ...
 
 
-class HTTPNotExtended(HTTPServerError):
-    status_code = 510
+class HTTPNotExtended(HTTPServerError, status_code=510): ...
 
 
-class HTTPNetworkAuthenticationRequired(HTTPServerError):
-    status_code = 511
+class HTTPNetworkAuthenticationRequired(HTTPServerError, status_code=511): ...

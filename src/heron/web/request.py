@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterator, Mapping, MutableMapping
 from datetime import datetime
 from http.cookies import _unquote as _unquote_cookie
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, Final, Generic, TypeVar, cast, overload
+from typing import TYPE_CHECKING, Any, Final, Generic, Self, TypeVar, cast, overload
 from urllib.parse import parse_qsl
 
 from multidict import CIMultiDict, CIMultiDictProxy, MultiDict, MultiDictProxy
@@ -240,10 +240,11 @@ class BaseRequest(MutableMapping[str, Any]):
         host: str | _Sentinel = _SENTINEL,
         remote: str | _Sentinel = _SENTINEL,
         client_max_size: int | _Sentinel = _SENTINEL,
-    ) -> BaseRequest:
+    ) -> Self:
         """Return a copy with some fields replaced (used by middlewares behind proxies).
 
-        The clone shares the body stream, so it cannot be made once the body was read.
+        The clone shares the body stream, so it cannot be made once the body was read;
+        the clone of a routed :class:`Request` shares its match info.
         """
         if self._read_bytes is not None:
             raise RuntimeError("Cannot clone request after reading its content")
@@ -269,7 +270,7 @@ class BaseRequest(MutableMapping[str, Any]):
                 kwargs[name] = value
             elif name in self.__dict__:
                 kwargs[name] = self.__dict__[name]
-        return self.__class__(
+        clone = self.__class__(
             message,
             self._payload,
             self._protocol,
@@ -282,6 +283,11 @@ class BaseRequest(MutableMapping[str, Any]):
             state=self._state.copy(),
             **kwargs,
         )
+        self._share_with_clone(clone)
+        return clone
+
+    def _share_with_clone(self, clone: Self) -> None:
+        """Hand ``clone`` what a subclass keeps besides the message (nothing here)."""
 
     # -- plumbing ----------------------------------------------------------------
 
@@ -705,30 +711,8 @@ class Request(BaseRequest):
 
     _match_info: Any = None
 
-    def clone(
-        self,
-        *,
-        method: str | _Sentinel = _SENTINEL,
-        rel_url: StrOrURL | _Sentinel = _SENTINEL,
-        headers: LooseHeaders | _Sentinel = _SENTINEL,
-        scheme: str | _Sentinel = _SENTINEL,
-        host: str | _Sentinel = _SENTINEL,
-        remote: str | _Sentinel = _SENTINEL,
-        client_max_size: int | _Sentinel = _SENTINEL,
-    ) -> Request:
-        """Return a copy with some fields replaced; the match info is shared."""
-        new = super().clone(
-            method=method,
-            rel_url=rel_url,
-            headers=headers,
-            scheme=scheme,
-            host=host,
-            remote=remote,
-            client_max_size=client_max_size,
-        )
-        new = cast(Request, new)
-        new._match_info = self._match_info
-        return new
+    def _share_with_clone(self, clone: Self) -> None:
+        clone._match_info = self._match_info
 
     @property
     def match_info(self) -> Any:

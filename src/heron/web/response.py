@@ -10,23 +10,23 @@ be written any more.
 from __future__ import annotations
 
 import asyncio
-import enum
 import sys
 import time
 from collections.abc import Iterator, MutableMapping
-from datetime import datetime
-from http.cookies import Morsel, SimpleCookie
+from http.cookies import SimpleCookie
 from importlib import metadata
 from typing import TYPE_CHECKING, Any, Final
 
 from multidict import CIMultiDict
 
 from .. import hdrs
-from ..helpers import ETag, format_etag, format_http_date, parse_etag, parse_http_date
 from ..http.models import HttpVersion10, HttpVersion11
 from ..http.reasons import reason_phrase
 from ..http.serializer import serialize_response_head
 from ..typedefs import DEFAULT_JSON_ENCODER, JSONEncoder, LooseHeaders
+from ._response_compression import CompressionMixin, ContentCoding
+from ._response_cookies import CookieMixin
+from ._response_headers import ContentHeadersMixin, _FrozenHeaders
 
 if TYPE_CHECKING:
     from ..payload import Payload
@@ -47,17 +47,6 @@ def _server_software() -> str:
 SERVER_SOFTWARE: Final = _server_software()
 
 _EMPTY_BODY_STATUSES: Final = frozenset({204, 304})
-_CRLF: Final = ("\r", "\n")
-
-
-class ContentCoding(enum.Enum):
-    """Content codings a response can be compressed with (``enable_compression(force=)``)."""
-
-    # Members are in preference order for ties in Accept-Encoding.
-    br = "br"
-    gzip = "gzip"
-    deflate = "deflate"
-    identity = "identity"
 
 
 # -- the Date header, computed at most once per second ---------------------------------
@@ -76,51 +65,16 @@ def _http_date() -> str:
     return _date_value
 
 
-def _parse_accept_encoding(value: str) -> str | None:
-    """Pick the coding to use from an Accept-Encoding value, or None for identity."""
-    from ..http.compression import SUPPORTED_ENCODINGS
-
-    best: str | None = None
-    best_q = 0.0
-    best_rank = 99
-    for item in value.split(","):
-        name, _, params = item.partition(";")
-        name = name.strip().lower()
-        q = 1.0
-        params = params.strip()
-        if params.startswith(("q=", "Q=")):
-            try:
-                q = float(params[2:])
-            except ValueError:
-                q = 0.0
-        if q <= 0.0 or name not in SUPPORTED_ENCODINGS or name not in _CODING_RANK:
-            continue
-        rank = _CODING_RANK[name]
-        if q > best_q or (q == best_q and rank < best_rank):
-            best, best_q, best_rank = name, q, rank
-    return best
-
-
-_CODING_RANK: Final = {"br": 0, "gzip": 1, "deflate": 2}
-
-
-class _FrozenHeaders(CIMultiDict[str]):
-    """The headers of a prepared response: reading works, changing raises RuntimeError."""
-
-    def _refuse(self, *args: Any, **kwargs: Any) -> Any:
-        raise RuntimeError("Cannot change the headers of a response after prepare()")
-
-    __setitem__ = __delitem__ = add = extend = update = _refuse
-    setdefault = pop = popone = popall = popitem = clear = _refuse
-
-
-class StreamResponse(MutableMapping[str, Any]):
+class StreamResponse(ContentHeadersMixin, CookieMixin, CompressionMixin, MutableMapping[str, Any]):
     """A response whose body is written piece by piece.
 
     ``await prepare(request)`` sends the status line and headers; ``await write(data)``
     sends body bytes; ``await write_eof()`` finishes. Without a ``content_length`` the
     body is sent chunked on HTTP/1.1 and delimited by closing the connection on
     HTTP/1.0. The response also stores arbitrary per-response data (``resp['k'] = v``).
+
+    Content headers, cookies and compression are written in their own small modules
+    (``_response_headers``, ``_response_cookies``, ``_response_compression``) as mixins.
     """
 
     _length_check = True
@@ -229,11 +183,6 @@ class StreamResponse(MutableMapping[str, Any]):
         """True once chunked transfer coding was enabled."""
         return self._chunked
 
-    @property
-    def compression(self) -> bool:
-        """True once compression was enabled."""
-        return self._compression
-
     def enable_chunked_encoding(self, chunk_size: int | None = None) -> None:
         """Send the body with chunked transfer coding (HTTP/1.1 only); irreversible."""
         if chunk_size is not None:
@@ -241,17 +190,6 @@ class StreamResponse(MutableMapping[str, Any]):
         if hdrs.CONTENT_LENGTH in self._headers:
             raise RuntimeError("You can't enable chunked encoding when a content length is set")
         self._chunked = True
-
-    def enable_compression(self, force: ContentCoding | bool | None = None) -> None:
-        """Compress the body: with the best coding the client accepts, or ``force``.
-
-        ``force=ContentCoding.gzip`` (for example) compresses regardless of
-        Accept-Encoding; ``ContentCoding.identity`` leaves the body as it is.
-        """
-        if isinstance(force, bool):  # the 0.x spelling: True means "by Accept-Encoding"
-            force = ContentCoding.deflate if force else ContentCoding.identity
-        self._compression = True
-        self._compression_force = force
 
     # -- headers -------------------------------------------------------------------
 
@@ -261,171 +199,6 @@ class StreamResponse(MutableMapping[str, Any]):
         if self._headers_sent and type(self._headers) is not _FrozenHeaders:
             self._headers = _FrozenHeaders(self._headers)
         return self._headers
-
-    @property
-    def cookies(self) -> SimpleCookie:
-        """Outgoing cookies; each becomes one Set-Cookie header at ``prepare()``."""
-        if self._cookies is None:
-            self._cookies = SimpleCookie()
-        return self._cookies
-
-    def set_cookie(
-        self,
-        name: str,
-        value: Any,
-        *,
-        expires: str | None = None,
-        domain: str | None = None,
-        max_age: int | str | None = None,
-        path: str = "/",
-        secure: bool | None = None,
-        httponly: bool | None = None,
-        version: str | None = None,
-        samesite: str | None = None,
-    ) -> None:
-        """Set a cookie (replacing one of the same name); values become strings."""
-        self._check_not_prepared()
-        cookies = self.cookies
-        cookies.pop(name, None)  # a fresh morsel: no stale attributes (e.g. Max-Age=0)
-        cookies[name] = str(value)
-        morsel: Morsel[str] = cookies[name]
-        attrs = {
-            "expires": expires,
-            "domain": domain,
-            "max-age": None if max_age is None else str(max_age),
-            "path": path,
-            "version": version,
-            "samesite": samesite,
-        }
-        for key, attr in attrs.items():
-            if attr is not None:
-                if any(c in attr for c in _CRLF) or ";" in attr:
-                    raise ValueError(f"Invalid cookie attribute {key}={attr!r}")
-                morsel[key] = attr
-        if secure:
-            morsel["secure"] = True
-        if httponly:
-            morsel["httponly"] = True
-
-    def del_cookie(
-        self,
-        name: str,
-        *,
-        domain: str | None = None,
-        path: str = "/",
-        secure: bool | None = None,
-        httponly: bool | None = None,
-        samesite: str | None = None,
-    ) -> None:
-        """Ask the client to delete a cookie (an expired, empty Set-Cookie)."""
-        self.set_cookie(
-            name,
-            "",
-            max_age=0,
-            expires="Thu, 01 Jan 1970 00:00:00 GMT",
-            domain=domain,
-            path=path,
-            secure=secure,
-            httponly=httponly,
-            samesite=samesite,
-        )
-
-    @property
-    def content_length(self) -> int | None:
-        """The Content-Length header as an int, or None."""
-        value = self._headers.get(hdrs.CONTENT_LENGTH)
-        return int(value) if value is not None else None
-
-    @content_length.setter
-    def content_length(self, value: int | None) -> None:
-        self._check_not_prepared()
-        if value is None:
-            self._headers.pop(hdrs.CONTENT_LENGTH, None)
-            return
-        value = int(value)
-        if value < 0:
-            raise ValueError("Content-Length cannot be negative")
-        if self._chunked:
-            raise RuntimeError("You can't set a content length when chunked encoding is enabled")
-        self._headers[hdrs.CONTENT_LENGTH] = str(value)
-
-    @property
-    def content_type(self) -> str:
-        """The media type of Content-Type (``application/octet-stream`` when unset)."""
-        raw = self._headers.get(hdrs.CONTENT_TYPE)
-        if raw is None:
-            return "application/octet-stream"
-        return raw.partition(";")[0].strip().lower()
-
-    @content_type.setter
-    def content_type(self, value: str) -> None:
-        self._check_not_prepared()
-        value = str(value)
-        if any(c in value for c in _CRLF) or ";" in value:
-            raise ValueError(f"Invalid content type {value!r}")
-        self._set_content_type(value, self.charset)
-
-    @property
-    def charset(self) -> str | None:
-        """The charset parameter of Content-Type, or None."""
-        raw = self._headers.get(hdrs.CONTENT_TYPE)
-        if raw is None:
-            return None
-        for param in raw.split(";")[1:]:
-            key, _, val = param.partition("=")
-            if key.strip().lower() == "charset":
-                return val.strip().strip('"').lower()
-        return None
-
-    @charset.setter
-    def charset(self, value: str | None) -> None:
-        self._check_not_prepared()
-        ctype = self.content_type
-        if ctype == "application/octet-stream" and value is not None:
-            raise RuntimeError(
-                "Setting a charset for application/octet-stream makes no sense; "
-                "set content_type first"
-            )
-        if value is not None and (any(c in value for c in _CRLF) or ";" in value):
-            raise ValueError(f"Invalid charset {value!r}")
-        self._set_content_type(ctype, None if value is None else value.lower())
-
-    def _set_content_type(self, ctype: str, charset: str | None) -> None:
-        value = ctype if charset is None else f"{ctype}; charset={charset}"
-        self._headers[hdrs.CONTENT_TYPE] = value
-
-    @property
-    def last_modified(self) -> datetime | None:
-        """The Last-Modified header as an aware datetime, or None."""
-        return parse_http_date(self._headers.get(hdrs.LAST_MODIFIED))
-
-    @last_modified.setter
-    def last_modified(self, value: datetime | float | str | None) -> None:
-        self._check_not_prepared()
-        if value is None:
-            self._headers.pop(hdrs.LAST_MODIFIED, None)
-        elif isinstance(value, (int, float, datetime)):
-            self._headers[hdrs.LAST_MODIFIED] = format_http_date(value)
-        elif isinstance(value, str):
-            if any(c in value for c in _CRLF):
-                raise ValueError("Last-Modified cannot contain CR or LF")
-            self._headers[hdrs.LAST_MODIFIED] = value
-        else:
-            raise TypeError(f"Unsupported type for last_modified: {type(value).__name__}")
-
-    @property
-    def etag(self) -> ETag | None:
-        """The ETag header as an :class:`~heron.helpers.ETag`, or None."""
-        return parse_etag(self._headers.get(hdrs.ETAG))
-
-    @etag.setter
-    def etag(self, value: ETag | str | None) -> None:
-        self._check_not_prepared()
-        if value is None:
-            self._headers.pop(hdrs.ETAG, None)
-            return
-        etag = ETag(value) if isinstance(value, str) else value
-        self._headers[hdrs.ETAG] = format_etag(etag)  # ValueError for a bad tag
 
     def _check_not_prepared(self) -> None:
         if self.prepared:
@@ -520,32 +293,6 @@ class StreamResponse(MutableMapping[str, Any]):
                     headers[hdrs.CONNECTION] = "keep-alive"
             elif version == HttpVersion11:
                 headers[hdrs.CONNECTION] = "close"
-
-    def _start_compression(self, request: BaseRequest, writer: AbstractStreamWriter) -> None:
-        force = self._compression_force
-        if force is not None:
-            coding = None if force is ContentCoding.identity else force.value
-        else:
-            coding = _parse_accept_encoding(request.headers.get(hdrs.ACCEPT_ENCODING, ""))
-        if coding is None or self._must_be_empty_body:
-            return
-        self._headers[hdrs.CONTENT_ENCODING] = coding
-        self._add_vary()
-        self._compress_body(coding, writer)
-
-    def _add_vary(self) -> None:
-        vary = self._headers.get(hdrs.VARY)
-        if vary is None:
-            self._headers[hdrs.VARY] = "Accept-Encoding"
-        elif "accept-encoding" not in vary.lower() and vary.strip() != "*":
-            self._headers[hdrs.VARY] = f"{vary}, Accept-Encoding"
-
-    def _compress_body(self, coding: str, writer: AbstractStreamWriter) -> None:
-        # A streamed body is compressed as it is written; its length is unknown.
-        writer.enable_compression(coding)
-        self._headers.pop(hdrs.CONTENT_LENGTH, None)
-        if not self._chunked and self._req is not None and self._req._version >= HttpVersion11:
-            self._chunked = True
 
     async def write(self, data: bytes | bytearray | memoryview) -> None:
         """Send a piece of the body (waits while the peer is slow to read)."""
@@ -716,8 +463,6 @@ class Response(StreamResponse):
         body = self._body
         if body is None:
             return None
-        if isinstance(body, (bytes, bytearray)):
-            return body.decode(self.charset or "utf-8")
         return body.decode(self.charset or "utf-8")
 
     @text.setter
