@@ -53,7 +53,8 @@ ErrorFactory = Callable[[str], BaseException]
 
 def _size(msg: WSMessage) -> int:
     data = msg.data
-    return len(data) if isinstance(data, str | bytes) else 0
+    kind = type(data)
+    return len(data) if kind is str or kind is bytes or isinstance(data, str | bytes) else 0
 
 
 class WSConnection:
@@ -251,6 +252,8 @@ class WSConnection:
         """Return the next message (see `WebSocketAPI.receive`)."""
         if self._receiving:
             raise RuntimeError("Concurrent call to receive() is not allowed")
+        if self._inbox:
+            return self._pop()  # the common case under load: a message is waiting
         self._receiving = True
         try:
             while True:
@@ -295,6 +298,11 @@ class WSConnection:
     async def send_frames(self, frames: list[bytes]) -> None:
         """Hand encoded frames to the transport, then wait while it is full."""
         self._check_open().writelines(frames)
+        protocol = self._protocol
+        if protocol._writing_paused or protocol._connection_lost:
+            await self._drain()
+
+    async def _drain(self) -> None:
         try:
             await self._protocol.drain()
         except ConnectionResetError as exc:
@@ -304,8 +312,12 @@ class WSConnection:
         self, data: str | bytes | bytearray | memoryview, opcode: int, compress: bool | None
     ) -> None:
         """Encode and send one TEXT or BINARY message."""
-        self._check_open()
-        await self.send_frames(self._writer.encode_message(data, opcode, compress=compress))
+        transport = self._check_open()
+        transport.writelines(self._writer.encode_message(data, opcode, compress=compress))
+        # Only a paused (or lost) transport needs the drain coroutine.
+        protocol = self._protocol
+        if protocol._writing_paused or protocol._connection_lost:
+            await self._drain()
 
     async def ping(self, message: str | bytes) -> None:
         """Send a PING frame."""
@@ -469,8 +481,12 @@ class WebSocketAPI:
         """Send a TEXT message. `compress=False` sends this one uncompressed."""
         if not isinstance(data, str):
             raise TypeError(f"data argument must be str ({type(data)!r})")
-        ws = await self._ready()
-        await ws.send_message(data, WSMsgType.TEXT, self._compress_flag(compress))
+        ws = self._ws
+        if ws is None:
+            ws = await self._ready()
+        await ws.send_message(
+            data, WSMsgType.TEXT, None if compress is None else self._compress_flag(compress)
+        )
 
     async def send_bytes(
         self, data: bytes | bytearray | memoryview, compress: int | bool | None = None
@@ -478,8 +494,12 @@ class WebSocketAPI:
         """Send a BINARY message."""
         if not isinstance(data, bytes | bytearray | memoryview):
             raise TypeError(f"data argument must be byte-ish ({type(data)!r})")
-        ws = await self._ready()
-        await ws.send_message(data, WSMsgType.BINARY, self._compress_flag(compress))
+        ws = self._ws
+        if ws is None:
+            ws = await self._ready()
+        await ws.send_message(
+            data, WSMsgType.BINARY, None if compress is None else self._compress_flag(compress)
+        )
 
     async def send_json(
         self,
@@ -535,7 +555,9 @@ class WebSocketAPI:
         `asyncio.TimeoutError` after `timeout` (or `receive_timeout`) seconds without a
         message; the socket stays open then.
         """
-        ws = await self._ready()
+        ws = self._ws
+        if ws is None:
+            ws = await self._ready()
         return await ws.receive(timeout)
 
     async def receive_str(self, *, timeout: float | None = None) -> str:
@@ -564,7 +586,11 @@ class WebSocketAPI:
         return self
 
     async def __anext__(self) -> WSMessage:
-        msg = await self.receive()
+        ws = self._ws
+        if ws is not None and type(self).receive is WebSocketAPI.receive:
+            msg = await ws.receive()  # one coroutine less than self.receive()
+        else:
+            msg = await self.receive()
         if msg.type in _END_TYPES:
             raise StopAsyncIteration
         return msg

@@ -152,6 +152,16 @@ class StreamWriter(AbstractStreamWriter):
             return
         if chunk and self._on_chunk_sent is not None:
             await self._on_chunk_sent(chunk)
+        if self._compress is None and not self.chunked and not trailers:
+            # The common case (a whole body, or nothing, after the held head): one
+            # transport.write and no drain coroutine unless the transport is paused.
+            self._eof = True
+            self._write(self._limit_length(chunk))
+            self.buffer_size = 0
+            protocol = self._protocol
+            if protocol._writing_paused or protocol._connection_lost:
+                await protocol.drain()
+            return
         data = chunk
         if self._compress is not None:
             data = self._compress.compress(data) + self._compress.flush()

@@ -438,3 +438,105 @@ async def test_json_response_from_aiohttp_peer(aio_server: Callable[..., Awaitab
     async with aiohttp.ClientSession() as s, s.get(url, params={"x": "1"}) as resp:
         assert await resp.json() == {"q": {"x": "1"}}
         assert json.loads(await resp.text()) == {"q": {"x": "1"}}
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        (
+            'attachment; filename="report.pdf"; size=12',
+            ("attachment", {"filename": "report.pdf", "size": "12"}, "report.pdf"),
+        ),
+        (
+            "inline; filename*=utf-8''na%C3%AFve.txt",
+            ("inline", {"filename*": "naïve.txt"}, "naïve.txt"),
+        ),
+        ("INLINE", ("inline", {}, None)),
+    ],
+)
+async def test_content_disposition(
+    raw_server: RawServer, header: str, expected: tuple[str, dict[str, str], str | None]
+) -> None:
+    url = await serve(raw_server, lambda r: response(200, b"x", [("Content-Disposition", header)]))
+    async with aiohttp.ClientSession() as s, s.get(url) as resp:
+        cd = resp.content_disposition
+        assert cd is not None
+        assert (cd.type, dict(cd.parameters), cd.filename) == expected
+        assert cd == (cd.type, cd.parameters, cd.filename)  # a named tuple
+        assert resp.content_disposition is cd  # parsed once
+        with pytest.raises(TypeError):
+            cd.parameters["x"] = "y"  # type: ignore[index]
+
+
+async def test_content_disposition_absent_or_malformed(raw_server: RawServer) -> None:
+    url = await serve(
+        raw_server,
+        lambda r: response(
+            200,
+            b"x",
+            [("Content-Disposition", 'attachment; filename="x')] if "bad" in r.target else [],
+        ),
+    )
+    async with aiohttp.ClientSession() as s:
+        async with s.get(url / "none") as resp:
+            assert resp.content_disposition is None
+        async with s.get(url / "bad") as resp:
+            with pytest.warns(aiohttp.BadContentDispositionHeader):
+                cd = resp.content_disposition
+            assert cd is not None
+            assert (cd.type, dict(cd.parameters), cd.filename) == (None, {}, None)
+
+
+async def test_readchunk_reports_http_chunk_ends(raw_server: RawServer) -> None:
+    """CR: ``content.readchunk()`` gives ``(data, True)`` where an HTTP chunk ended."""
+
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await read_request(reader)
+        writer.write(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n")
+        await writer.drain()
+        await asyncio.sleep(0.02)  # the second chunk comes in its own read, split in two
+        writer.write(b"7\r\n wor")
+        await writer.drain()
+        await asyncio.sleep(0.02)
+        writer.write(b"ld!\r\n0\r\n\r\n")
+        await writer.drain()
+        await reader.read()
+
+    url = await raw_server(handler)
+    async with aiohttp.ClientSession() as s, s.get(url) as resp:
+        got = []
+        while True:
+            data, end = await resp.content.readchunk()
+            if not data and not end:
+                break
+            got.append((data, end))
+    # Whatever the reads were, the chunk ends fall after "hello" and after " world!".
+    ends = [i for i, (_, end) in enumerate(got) if end]
+    text = b"".join(d for d, _ in got)
+    assert text == b"hello world!"
+    assert [len(b"".join(d for d, _ in got[: i + 1])) for i in ends] == [5, 12]
+
+
+async def test_readchunk_without_chunked_framing(raw_server: RawServer) -> None:
+    url = await serve(raw_server, lambda r: response(200, b"plain body"))
+    async with aiohttp.ClientSession() as s, s.get(url) as resp:
+        assert await resp.content.readchunk() == (b"plain body", False)
+        assert await resp.content.readchunk() == (b"", False)
+
+
+async def test_iter_chunks_with_gzip_and_chunked(raw_server: RawServer) -> None:
+    body = gzip.compress(b"abc" * 100)
+
+    def answer(req: RawRequest) -> bytes:
+        half = len(body) // 2
+        chunks = b"".join(b"%x\r\n%s\r\n" % (len(p), p) for p in (body[:half], body[half:]))
+        return (
+            b"HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nTransfer-Encoding: chunked\r\n\r\n"
+            + chunks
+            + b"0\r\n\r\n"
+        )
+
+    url = await serve(raw_server, answer)
+    async with aiohttp.ClientSession() as s, s.get(url) as resp:
+        parts = [chunk async for chunk in resp.content.iter_chunks()]
+    assert b"".join(d for d, _ in parts) == b"abc" * 100

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import re
@@ -173,3 +174,57 @@ def test_access_logger_names() -> None:
 
     assert access_logger.name == "aiohttp.access"
     assert server_logger.name == "aiohttp.server"
+
+
+@pytest.mark.parametrize(
+    ("raw", "request_line", "status"),
+    [
+        (b"BROKEN\r\n\r\n", "UNKNOWN / HTTP/1.1", 400),
+        (b"GET /" + b"a" * 9000 + b" HTTP/1.1\r\nHost: x\r\n\r\n", "UNKNOWN / HTTP/1.1", 414),
+        (b"GET /no-host HTTP/1.1\r\n\r\n", "GET /no-host HTTP/1.1", 400),
+    ],
+    ids=["malformed", "too-long", "missing-host"],
+)
+async def test_requests_rejected_before_the_handler_are_logged(
+    access: Any, raw: bytes, request_line: str, status: int
+) -> None:
+    logger, records = access
+    async with serve(handler, access_log=logger, access_log_format='"%r" %s %b') as srv:
+        conn = await srv.connect()
+        conn.send(raw)
+        reply = await conn.response()
+        await conn.close()
+    assert reply.status == status
+    assert [r.getMessage() for r in records.records] == [
+        f'"{request_line}" {status} {len(reply.body)}'
+    ]
+
+
+async def test_disabled_logger_is_not_called_for_rejected_requests(access: Any) -> None:
+    logger, _ = access
+    async with serve(handler, access_log=logger, access_log_class=ExplodingLogger) as srv:
+        conn = await srv.connect()
+        conn.send(b"BROKEN\r\n\r\n")
+        assert (await conn.response()).status == 400
+        await conn.close()
+
+
+def test_request_time_is_precise_on_uvloop(access: Any) -> None:
+    # uvloop's loop.time() has millisecond resolution and advances once per loop
+    # iteration, so a fast request timed with it would log 0 microseconds.
+    uvloop = pytest.importorskip("uvloop")
+    logger, records = access
+
+    async def main() -> None:
+        async with serve(handler, access_log=logger, access_log_format="%D") as srv:
+            conn = await srv.connect()
+            for _ in range(5):
+                conn.send(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+                await conn.response()
+            await conn.close()
+
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        runner.run(main())
+    micros = [int(r.getMessage()) for r in records.records]
+    assert len(micros) == 5
+    assert all(0 < m < 1_000_000 for m in micros), micros

@@ -242,6 +242,60 @@ async def test_bad_request_after_a_good_one() -> None:
     assert data.startswith(b"HTTP/1.1 400 ")
 
 
+async def test_good_requests_pipelined_before_a_bad_one_are_answered() -> None:
+    async with serve(echo) as srv:
+        conn = await srv.connect()
+        conn.send(
+            b"GET /a HTTP/1.1\r\nHost: x\r\n\r\n"
+            b"POST /b HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nhi"
+            b"BROKEN\r\n\r\n"
+            b"GET /c HTTP/1.1\r\nHost: x\r\n\r\n"
+        )
+        first = await conn.response()
+        second = await conn.response()
+        third = await conn.response()
+        assert await conn.closed_by_server()
+        await conn.close()
+    assert (first.status, first.headers["X-Path"]) == (200, "/a")
+    assert (second.status, second.body) == (200, b"hi")
+    assert third.status == 400 and third.headers["Connection"] == "close"
+
+
+async def test_bad_chunk_in_the_same_read_as_its_head() -> None:
+    # The good request is answered, then the broken one gets 400 and the connection ends.
+    async with serve(echo) as srv:
+        data = await fetch(
+            srv,
+            b"GET /a HTTP/1.1\r\nHost: x\r\n\r\n"
+            b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\nzz\r\n",
+        )
+    first, second = data.split(b"HTTP/1.1 ")[1:]
+    assert first.startswith(b"200 ")
+    assert second.startswith(b"400 ") and b"Connection: close" in second
+
+
+async def test_bad_body_of_a_queued_request_does_not_cut_the_one_before() -> None:
+    async def handler(request: web.BaseRequest) -> web.StreamResponse:
+        if request.path == "/slow":
+            await asyncio.sleep(0.2)
+        return await echo(request)
+
+    async with serve(handler) as srv:
+        conn = await srv.connect()
+        conn.send(b"GET /slow HTTP/1.1\r\nHost: x\r\n\r\n")
+        await asyncio.sleep(0.05)
+        conn.send(b"POST /b HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n")
+        await asyncio.sleep(0.05)
+        conn.send(b"zz\r\n")  # not a chunk size: the queued request's body is broken
+        first = await conn.response()
+        second = await conn.response()
+        assert await conn.closed_by_server()
+        await conn.close()
+    assert (first.status, first.body) == (200, b"")
+    assert "Connection" not in first.headers
+    assert (second.status, second.headers["Connection"]) == (400, "close")
+
+
 async def test_bad_chunk_while_the_handler_reads() -> None:
     async with serve(echo) as srv:
         data = await fetch(
@@ -250,6 +304,176 @@ async def test_bad_chunk_while_the_handler_reads() -> None:
         )
     assert data.startswith(b"HTTP/1.1 400 ")
     assert b"Connection: close" in data
+
+
+# -- Host (RFC 9112 §3.2) ------------------------------------------------------------------------
+
+
+async def test_http11_request_without_host_gets_400() -> None:
+    called = []
+
+    async def handler(request: web.BaseRequest) -> web.StreamResponse:
+        called.append(request)
+        return web.Response()
+
+    async with serve(handler) as srv:
+        data = await fetch(srv, b"GET / HTTP/1.1\r\nX: y\r\n\r\n")
+    head, _, body = data.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 400 ")
+    assert b"Connection: close" in head
+    assert body == b"400 Bad Request: Missing Host header\n"
+    assert not called
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [b"GET / HTTP/1.0\r\n\r\n", b"GET / HTTP/1.1\r\nHost:\r\nConnection: close\r\n\r\n"],
+    ids=["http10", "empty-host"],
+)
+async def test_requests_that_may_lack_a_host_value(raw: bytes) -> None:
+    async with serve(ok) as srv:
+        data = await fetch(srv, raw)
+    assert data.split(b" ", 2)[1] == b"200"
+    assert data.endswith(b"ok")
+
+
+async def test_good_requests_before_one_without_host_are_answered() -> None:
+    async with serve(echo) as srv:
+        conn = await srv.connect()
+        conn.send(
+            b"GET /a HTTP/1.1\r\nHost: x\r\n\r\n"
+            b"POST /b HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nhi"
+            b"GET /c HTTP/1.1\r\n\r\n"
+            b"GET /d HTTP/1.1\r\nHost: x\r\n\r\n"
+        )
+        first = await conn.response()
+        second = await conn.response()
+        third = await conn.response()
+        assert await conn.closed_by_server()
+        await conn.close()
+    assert (first.status, first.headers["X-Path"]) == (200, "/a")
+    assert (second.status, second.body) == (200, b"hi")
+    assert third.status == 400 and third.headers["Connection"] == "close"
+
+
+# -- request bodies the handler does not read ----------------------------------------------------
+
+
+async def test_oversized_upload_gets_413_and_the_connection_closes() -> None:
+    loop = asyncio.get_running_loop()
+    async with serve(echo) as srv:  # read() refuses more than client_max_size (1 MiB)
+        conn = await srv.connect()
+        start = loop.time()
+        conn.send(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 100000000\r\n\r\n")
+        conn.send(b"x" * 5000)
+        reply = await conn.response()
+        assert await conn.closed_by_server()
+        await conn.close()
+    assert reply.status == 413
+    assert reply.headers["Connection"] == "close"
+    assert loop.time() - start < 1.0  # not lingering_time (10 s) of draining
+
+
+async def test_large_unread_body_closes_instead_of_draining() -> None:
+    async with serve(ok) as srv:  # answers without reading
+        conn = await srv.connect()
+        conn.send(b"PUT / HTTP/1.1\r\nHost: x\r\nContent-Length: 10000000\r\n\r\n")
+        conn.send(b"x" * 100_000)
+        reply = await conn.response()
+        assert await conn.closed_by_server()
+        await conn.close()
+    assert reply.status == 200
+    assert reply.headers["Connection"] == "close"
+
+
+async def test_small_unread_rest_of_a_body_is_skipped() -> None:
+    async with serve(ok) as srv:
+        conn = await srv.connect()
+        conn.send(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n" + b"x" * 10)
+        reply = await conn.response()
+        assert "Connection" not in reply.headers  # kept alive: the rest is read and dropped
+        conn.send(b"x" * 990 + GET)
+        assert (await conn.response()).status == 200
+        await conn.close()
+    assert reply.status == 200
+
+
+async def test_unread_chunked_body_closes() -> None:
+    async with serve(ok) as srv:
+        conn = await srv.connect()
+        conn.send(b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n")
+        reply = await conn.response()
+        assert await conn.closed_by_server()
+        await conn.close()
+    assert reply.headers["Connection"] == "close"
+
+
+# -- request body deadline ----------------------------------------------------------------------
+
+
+async def test_stalled_body_gets_408_and_closes() -> None:
+    loop = asyncio.get_running_loop()
+    async with serve(echo, body_read_timeout=0.3) as srv:
+        conn = await srv.connect()
+        start = loop.time()
+        conn.send(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nabc")
+        reply = await conn.response()
+        assert await conn.closed_by_server()
+        await conn.close()
+    assert reply.status == 408
+    assert reply.headers["Connection"] == "close"
+    assert 0.25 < loop.time() - start < 1.5
+
+
+async def test_stalled_body_error_reaches_the_handler() -> None:
+    errors: list[BaseException] = []
+
+    async def handler(request: web.BaseRequest) -> web.StreamResponse:
+        try:
+            await request.read()
+        except Exception as exc:
+            errors.append(exc)
+            return web.Response(text="gave up")
+        return web.Response(text="read")
+
+    async with serve(handler, body_read_timeout=0.2) as srv:
+        conn = await srv.connect()
+        conn.send(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nabc")
+        reply = await conn.response()
+        assert await conn.closed_by_server()  # the connection ends after the response
+        await conn.close()
+    assert reply.body == b"gave up"
+    assert "408" in str(errors[0])
+
+
+async def test_trickling_body_within_the_deadline_is_read() -> None:
+    async with serve(echo, body_read_timeout=0.3) as srv:
+        conn = await srv.connect()
+        conn.send(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 6\r\n\r\n")
+        for byte in b"abcdef":  # 0.6 s in total, but never 0.3 s of silence
+            await asyncio.sleep(0.1)
+            conn.send(bytes([byte]))
+        reply = await conn.response()
+        await conn.close()
+    assert reply.body == b"abcdef"
+
+
+async def test_body_deadline_waits_while_the_client_waits_for_100_continue() -> None:
+    async def handler(request: web.BaseRequest) -> web.StreamResponse:
+        await asyncio.sleep(0.5)  # busy before touching the body: not the client's fault
+        return web.Response(body=await request.read())
+
+    async with serve(handler, body_read_timeout=0.2) as srv:
+        conn = await srv.connect()
+        conn.send(
+            b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nExpect: 100-continue\r\n\r\n"
+        )
+        interim = await asyncio.wait_for(conn.reader.readuntil(b"\r\n\r\n"), 2)
+        assert interim.startswith(b"HTTP/1.1 100 ")
+        conn.send(b"body")
+        reply = await conn.response()
+        await conn.close()
+    assert reply.body == b"body"
 
 
 # -- timeouts -------------------------------------------------------------------------------------
@@ -397,9 +621,9 @@ async def test_disconnect_mid_body(caplog: pytest.LogCaptureFixture) -> None:
             await asyncio.sleep(0.01)
         assert len(seen) == 1
         # The server goes on serving others.
-        assert (await fetch(srv, b"GET / HTTP/1.1\r\nConnection: close\r\n\r\n")).startswith(
-            b"HTTP/1.1 200 "
-        )
+        assert (
+            await fetch(srv, b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        ).startswith(b"HTTP/1.1 200 ")
     assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
 
 

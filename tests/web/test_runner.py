@@ -168,6 +168,46 @@ async def test_shutdown_timeout_cancels_stuck_handlers() -> None:
     await conn.close()
 
 
+async def test_site_shutdown_timeout_is_deprecated_but_applies() -> None:
+    # aiohttp 3.9+: the site-level argument warns and sets the runner's timeout.
+    started = asyncio.Event()
+
+    async def handler(request: web.BaseRequest) -> web.StreamResponse:
+        started.set()
+        await asyncio.sleep(10)
+        return web.Response()
+
+    runner = web.ServerRunner(web.Server(handler))  # default: 60 s
+    await runner.setup()
+    with pytest.warns(DeprecationWarning, match="runner") as caught:
+        site = web.TCPSite(runner, "127.0.0.1", 0, shutdown_timeout=0.2)
+    assert caught[0].filename == __file__  # points at the caller
+    await site.start()
+    conn = await connect(runner.addresses[0][1])
+    conn.send(GET)
+    await started.wait()
+    loop = asyncio.get_running_loop()
+    t0 = loop.time()
+    await asyncio.wait_for(runner.cleanup(), 3)
+    assert loop.time() - t0 < 1.5  # 0.2 s, not 60
+    assert await conn.closed_by_server()
+    await conn.close()
+
+
+async def test_site_default_shutdown_timeout_does_not_warn(
+    recwarn: pytest.WarningsRecorder,
+) -> None:
+    runner = web.ServerRunner(web.Server(ok), shutdown_timeout=5)
+    await runner.setup()
+    try:
+        web.TCPSite(runner, "127.0.0.1", 0)
+        with socket.socket() as sock:
+            web.SockSite(runner, sock)
+    finally:
+        await runner.cleanup()
+    assert not [w for w in recwarn if issubclass(w.category, DeprecationWarning)]
+
+
 async def test_app_runner_lifecycle() -> None:
     events: list[str] = []
     app = web.Application()

@@ -15,15 +15,9 @@ from collections.abc import Callable
 from typing import Any
 
 from ..flow import BaseProtocol
-from ..http.errors import (
-    ContentEncodingError,
-    ContentLengthError,
-    HttpProcessingError,
-    PayloadTooLarge,
-    TransferEncodingError,
-)
+from ..http.errors import HttpProcessingError
 from ..http.models import EndOfMessage, RawResponseMessage, Upgrade
-from ..http.parser import HttpResponseParser
+from ..http.parser import END_OF_CHUNK, HttpResponseParser
 from ..streams import StreamReader
 from .exceptions import (
     ClientOSError,
@@ -35,8 +29,6 @@ from .exceptions import (
 __all__ = ("BadResponseHead", "ResponseHandler")
 
 HeadResult = tuple[RawResponseMessage, StreamReader]
-# Parser errors that can only come from a body (the head before them was valid).
-_BODY_ERRORS = (ContentEncodingError, ContentLengthError, TransferEncodingError, PayloadTooLarge)
 
 
 class BadResponseHead(Exception):
@@ -64,7 +56,6 @@ class ResponseHandler(BaseProtocol):
         self._payload: StreamReader | None = None
         self._on_complete: Callable[[], None] | None = None
         self._continue_waiter: asyncio.Future[bool] | None = None
-        self._head_data = b""  # bytes of the response so far, until its head is parsed
         self._should_close = False
         self._upgraded = False
         self._upgrade_tail = b""
@@ -162,6 +153,7 @@ class ResponseHandler(BaseProtocol):
             "auto_decompress": self._auto_decompress,
             "max_line_size": self._max_line_size,
             "max_field_size": self._max_field_size,
+            "chunk_ends": True,  # so that ClientResponse.content.readchunk() reports them
         }
         if self._max_decompressed_size is not None:
             kwargs["max_decompressed_size"] = self._max_decompressed_size
@@ -170,7 +162,6 @@ class ResponseHandler(BaseProtocol):
         self._on_complete = on_complete
         waiter: asyncio.Future[HeadResult] = self._loop.create_future()
         self._head_waiter = waiter
-        self._head_data = b""
         if not self.connected:
             waiter.set_exception(ServerDisconnectedError())
             self._parser = None
@@ -230,8 +221,6 @@ class ResponseHandler(BaseProtocol):
             self._last_read = self._loop.time()
         if self._continue_waiter is not None:
             self._check_continue(data)
-        if self._head_waiter is not None:
-            self._head_data += data
         try:
             events = parser.feed_data(data)
         except HttpProcessingError as exc:
@@ -291,6 +280,9 @@ class ResponseHandler(BaseProtocol):
             if type(event) is bytes:
                 if payload is not None:
                     payload.feed_data(event)
+            elif event is END_OF_CHUNK:
+                if payload is not None:
+                    payload.end_http_chunk_receiving()
             elif isinstance(event, RawResponseMessage):
                 payload = self._on_head(event)
             elif isinstance(event, EndOfMessage):
@@ -301,8 +293,9 @@ class ResponseHandler(BaseProtocol):
 
     def _on_head(self, message: RawResponseMessage) -> StreamReader:
         payload = StreamReader(self, self._read_bufsize, loop=self._loop)
+        if message.chunked:
+            payload.begin_http_chunk_receiving()
         self._payload = payload
-        self._head_data = b""
         if message.should_close:
             self._should_close = True
         if message.upgrade:
@@ -347,30 +340,14 @@ class ResponseHandler(BaseProtocol):
     def _on_parse_error(self, exc: HttpProcessingError) -> None:
         self._parser = None
         self._should_close = True
-        if self._head_waiter is not None and isinstance(exc, _BODY_ERRORS):
-            # The head was fine, the body was not, and the failing feed held both: the
-            # parser drops the events of a failed feed, so recover the head on its own
-            # (a HEAD-mode parser stops after it) and fail the body instead.
-            self._recover_head()
+        if exc.events:
+            # What the failing feed completed first (a valid head before a bad body):
+            # the caller gets the response, and the error when reading its body.
+            self._dispatch(exc.events)
         payload_err = ClientPayloadError(f"Response payload is not completed: {exc!r}")
         payload_err.__cause__ = exc
         self._fail(BadResponseHead(exc), payload_err)
         self.abort()
-
-    def _recover_head(self) -> None:
-        data, self._head_data = self._head_data, b""
-        try:
-            events = HttpResponseParser(
-                method="HEAD",
-                max_line_size=self._max_line_size,
-                max_field_size=self._max_field_size,
-            ).feed_data(data)
-        except HttpProcessingError:
-            return
-        for event in events:
-            if isinstance(event, RawResponseMessage):
-                self._on_head(event)
-                return
 
     def _fail(self, head_exc: BaseException, payload_exc: BaseException) -> None:
         """Deliver an error to whoever waits: the head future, else the body reader."""

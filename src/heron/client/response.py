@@ -9,13 +9,14 @@ import traceback
 import warnings
 from collections.abc import Callable, Generator
 from http.cookies import CookieError, SimpleCookie
-from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from types import MappingProxyType, TracebackType
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from multidict import CIMultiDictProxy, MultiDict, MultiDictProxy
 from yarl import URL
 
 from .. import hdrs
+from ..contentdisposition import content_disposition_filename, parse_content_disposition
 from ..helpers import parse_mimetype
 from ..http.models import HttpVersion, RawHeaders
 from ..streams import StreamReader
@@ -28,7 +29,20 @@ if TYPE_CHECKING:
     from .connector import Connection
     from .tracing import Trace
 
-__all__ = ("ClientResponse", "default_charset_resolver")
+__all__ = ("ClientResponse", "ContentDisposition", "default_charset_resolver")
+
+
+class ContentDisposition(NamedTuple):
+    """A parsed ``Content-Disposition`` header (:attr:`ClientResponse.content_disposition`).
+
+    ``type`` is the disposition type in lower case (``"attachment"``, ``"inline"``), or
+    None when the header is malformed; ``parameters`` a read-only mapping of its
+    parameters; ``filename`` the file name (``filename*`` preferred), or None.
+    """
+
+    type: str | None
+    parameters: MappingProxyType[str, str]
+    filename: str | None
 
 
 def default_charset_resolver(response: ClientResponse, body: bytes) -> str:
@@ -103,6 +117,7 @@ class ClientResponse:
     _head_future: asyncio.Future[HeadResult] | None = None
     _cookies: SimpleCookie | None = None
     _content_type_cache: tuple[str, dict[str, str]] | None = None
+    _disposition_cache: tuple[ContentDisposition | None] | None = None
 
     def __init__(
         self,
@@ -233,6 +248,25 @@ class ClientResponse:
         """The ``Content-Length`` as an int, or None."""
         value = self._headers.get(hdrs.CONTENT_LENGTH)
         return int(value) if value is not None and value.isdigit() else None
+
+    @property
+    def content_disposition(self) -> ContentDisposition | None:
+        """The ``Content-Disposition`` header parsed, or None when there is none.
+
+        A malformed header gives ``ContentDisposition(None, {}, None)`` and a
+        :class:`~heron.BadContentDispositionHeader` warning.
+        """
+        cached = self._disposition_cache
+        if cached is None:
+            raw = self._headers.get(hdrs.CONTENT_DISPOSITION)
+            value = None
+            if raw is not None:
+                disptype, params = parse_content_disposition(raw)
+                value = ContentDisposition(
+                    disptype, MappingProxyType(params), content_disposition_filename(params)
+                )
+            cached = self._disposition_cache = (value,)
+        return cached[0]
 
     @property
     def links(self) -> MultiDictProxy[MultiDictProxy[str | URL]]:

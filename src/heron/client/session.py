@@ -7,7 +7,7 @@ import dataclasses
 import sys
 import traceback
 import warnings
-from collections.abc import Awaitable, Callable, Coroutine, Generator, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from types import TracebackType
 from typing import Any
 
@@ -21,20 +21,16 @@ from ..payload import JsonPayload
 from ..typedefs import DEFAULT_JSON_ENCODER, JSONEncoder, LooseCookies, LooseHeaders, StrOrURL
 from .abc import AbstractCookieJar
 from .connector import BaseConnector, Connection
+from .contexts import RequestContextManager, SessionRequestContextManager
 from .cookiejar import CookieJar
-from .exceptions import (
-    ConnectionTimeoutError,
-    InvalidUrlClientError,
-    InvalidUrlRedirectClientError,
-    NonHttpUrlClientError,
-    NonHttpUrlRedirectClientError,
-    TooManyRedirects,
-)
+from .exceptions import ConnectionTimeoutError, InvalidUrlClientError, NonHttpUrlClientError
 from .proxy import basicauth_from_netrc, get_env_proxy_for_url, netrc_from_env
+from .redirects import REDIRECT_STATUSES, Hop, follow_redirect
 from .reqrep import ClientRequest
 from .response import ClientResponse, default_charset_resolver
 from .tcp import TCPConnector
 from .timeouts import DEFAULT_TIMEOUT, ClientTimeout, deadline_of, earliest
+from .tls import legacy_request_ssl
 from .tracing import Trace, TraceConfig
 
 __all__ = ("ClientSession", "request")
@@ -48,83 +44,28 @@ _SENTINEL: Any = object()
 RaiseForStatus = bool | Callable[[ClientResponse], Awaitable[None]]
 
 
-class _RequestContextManager:
-    """What request methods return: ``await`` it, or use it with ``async with``."""
+@dataclasses.dataclass(frozen=True, slots=True)
+class _RequestOptions:
+    """The settings of one ``request()`` call that stay the same across redirect hops."""
 
-    __slots__ = ("_coro", "_resp")
-
-    def __init__(self, coro: Coroutine[Any, Any, ClientResponse]) -> None:
-        self._coro = coro
-        self._resp: ClientResponse | None = None
-
-    def __await__(self) -> Generator[Any, None, ClientResponse]:
-        return self._coro.__await__()
-
-    def send(self, arg: None) -> Any:
-        return self._coro.send(arg)
-
-    def throw(self, *args: Any) -> Any:
-        return self._coro.throw(*args)
-
-    def close(self) -> None:
-        self._coro.close()
-
-    async def __aenter__(self) -> ClientResponse:
-        self._resp = await self._coro
-        return self._resp
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        assert self._resp is not None
-        self._resp.release()
-        await self._resp.wait_for_close()
-
-
-class _SessionRequestContextManager:
-    """``async with heron.request(...) as resp``: a one-shot session around one request."""
-
-    __slots__ = ("_coro", "_resp", "_session")
-
-    def __init__(self, coro: Coroutine[Any, Any, ClientResponse], session: ClientSession) -> None:
-        self._coro = coro
-        self._resp: ClientResponse | None = None
-        self._session = session
-
-    async def __aenter__(self) -> ClientResponse:
-        try:
-            self._resp = await self._coro
-        except BaseException:
-            await self._session.close()
-            raise
-        return self._resp
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        assert self._resp is not None
-        self._resp.release()
-        await self._session.close()
-
-
-@dataclasses.dataclass(slots=True)
-class _Hop:
-    """What changes from one redirect hop to the next."""
-
-    method: str
-    url: URL
-    data: Any
-    headers: CIMultiDict[str]
-    auth: BasicAuth | None
-    cookies: LooseCookies | None
-    params: Any
-    crossed: bool = False  # a redirect left the first origin: no default credentials
+    skip_auto_headers: frozenset[istr]
+    compress: str | bool | None
+    chunked: bool | None
+    expect100: bool
+    proxy: StrOrURL | None
+    proxy_auth: BasicAuth | None
+    proxy_headers: LooseHeaders | None
+    ssl: Any
+    server_hostname: str | None
+    allow_redirects: bool
+    max_redirects: int
+    timeout: ClientTimeout
+    deadline: float | None  # the total timeout as a loop time
+    read_until_eof: bool
+    auto_decompress: bool
+    max_line_size: int
+    max_field_size: int
+    read_bufsize: int
 
 
 class ClientSession:
@@ -260,9 +201,9 @@ class ClientSession:
 
     # -- the request pipeline -------------------------------------------------------------
 
-    def request(self, method: str, url: StrOrURL, **kwargs: Any) -> _RequestContextManager:
+    def request(self, method: str, url: StrOrURL, **kwargs: Any) -> RequestContextManager:
         """Make a request; ``await`` the result or use it with ``async with``."""
-        return _RequestContextManager(self._request(method, url, **kwargs))
+        return RequestContextManager(self._request(method, url, **kwargs))
 
     async def _request(
         self,
@@ -305,11 +246,31 @@ class ClientSession:
                 raise ValueError("data and json parameters can not be used at the same time")
             data = JsonPayload(json, dumps=self._json_serialize)
         if ssl is not True or verify_ssl is not None or fingerprint or ssl_context is not None:
-            ssl = _legacy_ssl(ssl, verify_ssl, fingerprint, ssl_context)
+            ssl = legacy_request_ssl(ssl, verify_ssl, fingerprint, ssl_context)
         tm = self._request_timeout(timeout)
-        loop = self._loop
-        deadline = deadline_of(loop.time(), tm.total, tm.ceil_threshold)
-        hop = _Hop(
+        opts = _RequestOptions(
+            skip_auto_headers=self._skip_auto_headers
+            if skip_auto_headers is None
+            else self._skip_auto_headers | frozenset(istr(h) for h in skip_auto_headers),
+            compress=compress,
+            chunked=chunked,
+            expect100=expect100,
+            proxy=proxy,
+            proxy_auth=proxy_auth,
+            proxy_headers=proxy_headers,
+            ssl=ssl,
+            server_hostname=server_hostname,
+            allow_redirects=allow_redirects,
+            max_redirects=max_redirects,
+            timeout=tm,
+            deadline=deadline_of(self._loop.time(), tm.total, tm.ceil_threshold),
+            read_until_eof=read_until_eof,
+            auto_decompress=self._auto_decompress if auto_decompress is None else auto_decompress,
+            max_line_size=max_line_size or self._max_line_size,
+            max_field_size=max_field_size or self._max_field_size,
+            read_bufsize=read_bufsize or self._read_bufsize,
+        )
+        hop = Hop(
             method=method.upper(),
             url=self._build_url(str_or_url),
             data=data,
@@ -318,59 +279,23 @@ class ClientSession:
             cookies=cookies,
             params=params,
         )
-        skip = self._skip_auto_headers
-        if skip_auto_headers is not None:
-            skip = skip | frozenset(istr(h) for h in skip_auto_headers)
         traces = [
             Trace(self, tc, tc.trace_config_ctx(trace_request_ctx)) for tc in self._trace_configs
         ]
+        return await self._traced_request(hop, opts, traces, raise_for_status)
+
+    async def _traced_request(
+        self,
+        hop: Hop,
+        opts: _RequestOptions,
+        traces: list[Trace],
+        raise_for_status: RaiseForStatus | None,
+    ) -> ClientResponse:
+        """The request with its redirects and status check, between the trace signals."""
         for trace in traces:
             await trace.send_request_start(hop.method, hop.url, hop.headers)
-        history: list[ClientResponse] = []
         try:
-            while True:
-                req = self._make_request(
-                    hop,
-                    skip,
-                    compress,
-                    chunked,
-                    expect100,
-                    proxy,
-                    proxy_auth,
-                    proxy_headers,
-                    ssl,
-                    server_hostname,
-                    traces,
-                )
-                conn = await self._connect(req, traces, tm, deadline)
-                assert conn.protocol is not None
-                conn.protocol.set_response_params(
-                    read_until_eof=read_until_eof,
-                    auto_decompress=self._auto_decompress
-                    if auto_decompress is None
-                    else auto_decompress,
-                    max_line_size=max_line_size or self._max_line_size,
-                    max_field_size=max_field_size or self._max_field_size,
-                    read_bufsize=read_bufsize or self._read_bufsize,
-                    sock_read=tm.sock_read,
-                    deadline=deadline,
-                )
-                resp = None
-                try:
-                    resp = await req.send(conn)
-                    await resp.start(conn)
-                except BaseException:
-                    conn.close()
-                    if resp is not None:
-                        resp.close()
-                    req.terminate()
-                    raise
-                self._store_cookies(resp)
-                if not allow_redirects or resp.status not in _REDIRECTS:
-                    break
-                if not await self._follow_redirect(hop, resp, history, max_redirects, traces):
-                    break
-            resp._history = tuple(history)
+            resp = await self._send_following_redirects(hop, opts, traces)
             await self._check_status(resp, raise_for_status)
             for trace in traces:
                 await trace.send_request_end(hop.method, hop.url, hop.headers, resp)
@@ -379,6 +304,51 @@ class ClientSession:
             for trace in traces:
                 await trace.send_request_exception(hop.method, hop.url, hop.headers, exc)
             raise
+
+    async def _send_following_redirects(
+        self, hop: Hop, opts: _RequestOptions, traces: list[Trace]
+    ) -> ClientResponse:
+        """Send ``hop``, then each redirect it leads to; return the final response."""
+        history: list[ClientResponse] = []
+        while True:
+            resp = await self._send_hop(hop, opts, traces)
+            self._store_cookies(resp)
+            if not opts.allow_redirects or resp.status not in REDIRECT_STATUSES:
+                break
+            if not await follow_redirect(
+                hop, resp, history, opts.max_redirects, traces, requote=self._requote_redirect_url
+            ):
+                break
+        resp._history = tuple(history)
+        return resp
+
+    async def _send_hop(
+        self, hop: Hop, opts: _RequestOptions, traces: list[Trace]
+    ) -> ClientResponse:
+        """One request and its response head: build, connect, send, read the head."""
+        req = self._make_request(hop, opts, traces)
+        conn = await self._connect(req, traces, opts.timeout, opts.deadline)
+        assert conn.protocol is not None
+        conn.protocol.set_response_params(
+            read_until_eof=opts.read_until_eof,
+            auto_decompress=opts.auto_decompress,
+            max_line_size=opts.max_line_size,
+            max_field_size=opts.max_field_size,
+            read_bufsize=opts.read_bufsize,
+            sock_read=opts.timeout.sock_read,
+            deadline=opts.deadline,
+        )
+        resp = None
+        try:
+            resp = await req.send(conn)
+            await resp.start(conn)
+        except BaseException:
+            conn.close()
+            if resp is not None:
+                resp.close()
+            req.terminate()
+            raise
+        return resp
 
     def _request_timeout(self, timeout: Any) -> ClientTimeout:
         if timeout is _SENTINEL:
@@ -417,23 +387,10 @@ class ClientSession:
                 added.add(key)
         return result
 
-    def _make_request(
-        self,
-        hop: _Hop,
-        skip: frozenset[istr],
-        compress: str | bool | None,
-        chunked: bool | None,
-        expect100: bool,
-        proxy: StrOrURL | None,
-        proxy_auth: BasicAuth | None,
-        proxy_headers: LooseHeaders | None,
-        ssl: Any,
-        server_hostname: str | None,
-        traces: list[Trace],
-    ) -> ClientRequest:
+    def _make_request(self, hop: Hop, opts: _RequestOptions, traces: list[Trace]) -> ClientRequest:
         auth = self._auth_for(hop)
         url = hop.url
-        proxy_url, proxy_auth = self._proxy_for(url, proxy, proxy_auth)
+        proxy_url, proxy_auth = self._proxy_for(url, opts.proxy, opts.proxy_auth)
         cookies = self._cookies_for(url, hop.cookies)
         connector = self._connector
         assert connector is not None
@@ -442,28 +399,28 @@ class ClientSession:
             url,
             params=hop.params,
             headers=hop.headers,
-            skip_auto_headers=skip,
+            skip_auto_headers=opts.skip_auto_headers,
             data=hop.data,
             cookies=cookies,
             auth=auth,
             version=self._version,
-            compress=compress,
-            chunked=chunked,
-            expect100=expect100,
+            compress=opts.compress,
+            chunked=opts.chunked,
+            expect100=opts.expect100,
             loop=self._loop,
             response_class=self._response_class,
             proxy=proxy_url,
             proxy_auth=proxy_auth,
             session=self,
-            ssl=ssl,
-            server_hostname=server_hostname,
-            proxy_headers=proxy_headers,
+            ssl=opts.ssl,
+            server_hostname=opts.server_hostname,
+            proxy_headers=opts.proxy_headers,
             traces=traces,
             trust_env=self._trust_env,
             force_close=connector.force_close,
         )
 
-    def _auth_for(self, hop: _Hop) -> BasicAuth | None:
+    def _auth_for(self, hop: Hop) -> BasicAuth | None:
         url_auth = BasicAuth.from_url(hop.url)
         if url_auth is not None:
             hop.url = hop.url.with_user(None)  # credentials go in a header, never in resp.url
@@ -549,61 +506,6 @@ class ClientSession:
         if set_cookies:
             self._cookie_jar.update_cookies_from_headers(set_cookies, resp.url)
 
-    async def _follow_redirect(
-        self,
-        hop: _Hop,
-        resp: ClientResponse,
-        history: list[ClientResponse],
-        max_redirects: int,
-        traces: list[Trace],
-    ) -> bool:
-        """Prepare ``hop`` for the next hop; False when ``resp`` is final after all."""
-        for trace in traces:
-            await trace.send_request_redirect(hop.method, hop.url, hop.headers, resp)
-        history.append(resp)
-        if max_redirects and len(history) >= max_redirects:
-            resp.close()
-            raise TooManyRedirects(history[0].request_info, tuple(history))
-        location = resp.headers.get(hdrs.LOCATION) or resp.headers.get(hdrs.URI)
-        if location is None:
-            history.pop()
-            return False
-        resp.release()
-        try:
-            target = URL(location, encoded=not self._requote_redirect_url)
-        except ValueError as exc:
-            raise InvalidUrlRedirectClientError(
-                location, "Server attempted redirecting to a location that does not look like a URL"
-            ) from exc
-        if target.scheme and target.scheme not in _HTTP_SCHEMES:
-            raise NonHttpUrlRedirectClientError(location)
-        if not target.absolute:
-            target = hop.url.join(target)
-        if not target.raw_host:
-            raise InvalidUrlRedirectClientError(location)
-        if (resp.status == 303 and hop.method != hdrs.METH_HEAD) or (
-            resp.status in (301, 302) and hop.method == hdrs.METH_POST
-        ):
-            hop.method = hdrs.METH_GET
-            hop.data = None
-            for name in (
-                hdrs.CONTENT_LENGTH,
-                hdrs.CONTENT_TYPE,
-                hdrs.TRANSFER_ENCODING,
-                hdrs.CONTENT_ENCODING,
-            ):
-                hop.headers.popall(name, None)
-        if target.origin() != hop.url.origin():
-            # Credentials and explicit cookies stay with the origin they were meant for.
-            hop.auth = None
-            hop.headers.popall(hdrs.AUTHORIZATION, None)
-            hop.headers.popall(hdrs.COOKIE, None)
-            hop.cookies = None
-            hop.crossed = True
-        hop.url = target.with_fragment(None) if target.raw_fragment else target
-        hop.params = None
-        return True
-
     async def _check_status(
         self, resp: ClientResponse, raise_for_status: RaiseForStatus | None
     ) -> None:
@@ -617,35 +519,35 @@ class ClientSession:
 
     def get(
         self, url: StrOrURL, *, allow_redirects: bool = True, **kwargs: Any
-    ) -> _RequestContextManager:
+    ) -> RequestContextManager:
         """GET ``url``."""
         return self.request(hdrs.METH_GET, url, allow_redirects=allow_redirects, **kwargs)
 
     def options(
         self, url: StrOrURL, *, allow_redirects: bool = True, **kwargs: Any
-    ) -> _RequestContextManager:
+    ) -> RequestContextManager:
         """OPTIONS ``url``."""
         return self.request(hdrs.METH_OPTIONS, url, allow_redirects=allow_redirects, **kwargs)
 
     def head(
         self, url: StrOrURL, *, allow_redirects: bool = False, **kwargs: Any
-    ) -> _RequestContextManager:
+    ) -> RequestContextManager:
         """HEAD ``url`` (redirects are not followed unless asked)."""
         return self.request(hdrs.METH_HEAD, url, allow_redirects=allow_redirects, **kwargs)
 
-    def post(self, url: StrOrURL, *, data: Any = None, **kwargs: Any) -> _RequestContextManager:
+    def post(self, url: StrOrURL, *, data: Any = None, **kwargs: Any) -> RequestContextManager:
         """POST ``data`` to ``url``."""
         return self.request(hdrs.METH_POST, url, data=data, **kwargs)
 
-    def put(self, url: StrOrURL, *, data: Any = None, **kwargs: Any) -> _RequestContextManager:
+    def put(self, url: StrOrURL, *, data: Any = None, **kwargs: Any) -> RequestContextManager:
         """PUT ``data`` to ``url``."""
         return self.request(hdrs.METH_PUT, url, data=data, **kwargs)
 
-    def patch(self, url: StrOrURL, *, data: Any = None, **kwargs: Any) -> _RequestContextManager:
+    def patch(self, url: StrOrURL, *, data: Any = None, **kwargs: Any) -> RequestContextManager:
         """PATCH ``url`` with ``data``."""
         return self.request(hdrs.METH_PATCH, url, data=data, **kwargs)
 
-    def delete(self, url: StrOrURL, **kwargs: Any) -> _RequestContextManager:
+    def delete(self, url: StrOrURL, **kwargs: Any) -> RequestContextManager:
         """DELETE ``url``."""
         return self.request(hdrs.METH_DELETE, url, **kwargs)
 
@@ -775,34 +677,6 @@ class ClientSession:
         return self._base_url
 
 
-def _legacy_ssl(
-    ssl: Any, verify_ssl: bool | None, fingerprint: bytes | None, ssl_context: Any
-) -> Any:
-    """Fold the deprecated per-request TLS arguments into ``ssl``."""
-    from .tls import Fingerprint, validate_ssl
-
-    if ssl is True and verify_ssl is None and fingerprint is None and ssl_context is None:
-        return True
-    ssl = validate_ssl(ssl)
-    given = [x for x in (verify_ssl is False or None, fingerprint, ssl_context) if x is not None]
-    if not given:
-        return ssl
-    if len(given) > 1 or ssl is not True:
-        raise ValueError(
-            "verify_ssl, ssl_context, fingerprint and ssl parameters are mutually exclusive"
-        )
-    warnings.warn(
-        "verify_ssl, ssl_context and fingerprint are deprecated, use ssl=",
-        DeprecationWarning,
-        stacklevel=4,
-    )
-    if verify_ssl is False:
-        return False
-    if fingerprint is not None:
-        return Fingerprint(fingerprint)
-    return ssl_context
-
-
 def request(
     method: str,
     url: StrOrURL,
@@ -810,7 +684,7 @@ def request(
     connector: BaseConnector | None = None,
     loop: asyncio.AbstractEventLoop | None = None,
     **kwargs: Any,
-) -> _SessionRequestContextManager:
+) -> SessionRequestContextManager:
     """One request in its own short-lived session: ``async with heron.request(...) as r``.
 
     Without a ``connector`` the connection is closed afterwards (no pooling).
@@ -836,4 +710,4 @@ def request(
     if connector is None:
         connector = TCPConnector(force_close=True, loop=loop)
     session = ClientSession(loop=loop, connector=connector, connector_owner=owner, **session_kwargs)
-    return _SessionRequestContextManager(session._request(method, url, **kwargs), session)
+    return SessionRequestContextManager(session._request(method, url, **kwargs), session)

@@ -6,6 +6,7 @@ import asyncio
 import functools
 import hashlib
 import ssl
+import warnings
 from typing import Any
 
 from .exceptions import ServerFingerprintMismatch
@@ -98,3 +99,29 @@ def validate_ssl(setting: Any) -> SSLSetting:
     if isinstance(setting, ssl.SSLContext | bool | Fingerprint):
         return setting
     raise TypeError(f"ssl should be SSLContext, Fingerprint, or bool, got {setting!r} instead.")
+
+
+def legacy_request_ssl(
+    ssl: Any, verify_ssl: bool | None, fingerprint: bytes | None, ssl_context: Any
+) -> Any:
+    """Fold the deprecated per-request TLS arguments of ``session.request()`` into ``ssl``."""
+    if ssl is True and verify_ssl is None and fingerprint is None and ssl_context is None:
+        return True
+    ssl = validate_ssl(ssl)
+    given = [x for x in (verify_ssl is False or None, fingerprint, ssl_context) if x is not None]
+    if not given:
+        return ssl
+    if len(given) > 1 or ssl is not True:
+        raise ValueError(
+            "verify_ssl, ssl_context, fingerprint and ssl parameters are mutually exclusive"
+        )
+    warnings.warn(
+        "verify_ssl, ssl_context and fingerprint are deprecated, use ssl=",
+        DeprecationWarning,
+        stacklevel=4,
+    )
+    if verify_ssl is False:
+        return False
+    if fingerprint is not None:
+        return Fingerprint(fingerprint)
+    return ssl_context

@@ -7,6 +7,8 @@ any parser error into a response without a lookup table.
 
 from __future__ import annotations
 
+from typing import Any
+
 __all__ = (
     "BadHttpMessage",
     "BadHttpMethod",
@@ -32,6 +34,9 @@ class HttpProcessingError(Exception):
     code = 0
     message = ""
     headers: object = None  # headers to answer with (0.x and aiohttp 3.x accept headers=)
+    # Set by the parsers: the events completed in the failing feed before the error
+    # (a valid head before a bad body, good pipelined requests before a bad one).
+    events: list[Any]
 
     def __init__(
         self, message: str = "", *, code: int | None = None, headers: object = None
@@ -40,6 +45,7 @@ class HttpProcessingError(Exception):
             self.code = code
         self.message = message or self.message
         self.headers = headers
+        self.events = []
         super().__init__(self.message)
 
     def __str__(self) -> str:

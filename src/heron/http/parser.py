@@ -4,7 +4,9 @@ Bytes go in through ``feed_data``; a list of events comes out: a head
 (``RawRequestMessage`` / ``RawResponseMessage``), zero or more non-empty body
 ``bytes``, ``EndOfMessage(trailers)`` and, when the connection switches protocol,
 ``Upgrade(tail)``. Any malformed input raises a :class:`BadHttpMessage` subclass
-whose ``code`` is the status to answer with; the parser then stays failed.
+whose ``code`` is the status to answer with and whose ``events`` are those the failing
+feed completed before the error (earlier pipelined requests, a head before a bad
+body); the parser then stays failed.
 
 llhttp in its default (strict) mode already rejects: bare LF and bare CR, obs-fold,
 control characters and NUL in names and values, spaces before the colon,
@@ -32,7 +34,7 @@ from __future__ import annotations
 
 import importlib
 import re
-from typing import Any, Final, TypeAlias
+from typing import Any, Final, NoReturn, TypeAlias
 
 import httptools
 from multidict import CIMultiDict, CIMultiDictProxy
@@ -67,6 +69,8 @@ from .models import (
 
 __all__ = (
     "DEFAULT_MAX_DECOMPRESSED_SIZE",
+    "END_OF_CHUNK",
+    "EndOfChunk",
     "Event",
     "HttpRequestParser",
     "HttpResponseParser",
@@ -74,8 +78,24 @@ __all__ = (
     "ResponseEvent",
 )
 
-RequestEvent: TypeAlias = RawRequestMessage | bytes | EndOfMessage | Upgrade
-ResponseEvent: TypeAlias = RawResponseMessage | bytes | EndOfMessage | Upgrade
+
+
+class EndOfChunk:
+    """Event: an HTTP chunk of a chunked body ended here (only with ``chunk_ends=True``).
+
+    There is one instance, :data:`END_OF_CHUNK`; compare with ``is``.
+    """
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "END_OF_CHUNK"
+
+
+END_OF_CHUNK: Final = EndOfChunk()
+
+RequestEvent: TypeAlias = RawRequestMessage | bytes | EndOfMessage | Upgrade | EndOfChunk
+ResponseEvent: TypeAlias = RawResponseMessage | bytes | EndOfMessage | Upgrade | EndOfChunk
 Event: TypeAlias = RequestEvent | ResponseEvent
 
 DEFAULT_MAX_DECOMPRESSED_SIZE: Final = 64 * 2**20
@@ -151,7 +171,14 @@ class _ParserBase:
         max_body_size: int | None,
         auto_decompress: bool,
         max_decompressed_size: int | None,
+        chunk_ends: bool,
     ) -> None:
+        self._chunk_has_data = False
+        if chunk_ends:
+            # httptools looks callbacks up once, when the C parser is created: a parser
+            # that was not asked for chunk ends pays nothing per chunk or body piece.
+            self.on_chunk_complete = self._on_chunk_end
+            self.on_body = self._on_chunk_body  # type: ignore[method-assign]
         self.max_line_size = max_line_size
         self.max_field_size = max_field_size
         self.max_headers = max_headers
@@ -211,6 +238,16 @@ class _ParserBase:
             if not body:
                 return
         self._events.append(body)
+
+    def _on_chunk_body(self, body: bytes) -> None:
+        self._chunk_has_data = True
+        type(self).on_body(self, body)
+
+    def _on_chunk_end(self) -> None:
+        # The last chunk (size 0) carries no data: it ends the body, not a chunk.
+        if self._chunk_has_data and self._in_body:
+            self._chunk_has_data = False
+            self._events.append(END_OF_CHUNK)
 
     def _end_message(self) -> None:
         """Emit the end of the current body and reset the per-message state."""
@@ -305,9 +342,16 @@ class _ParserBase:
             raise LineTooLong("header field", self.max_field_size, self._pending, code=431)
 
     def _fail(self, exc: HttpProcessingError) -> HttpProcessingError:
+        """Remember ``exc`` and hand it what the failing feed completed before it."""
         self._failed = exc
+        exc.events = self._events
         self._events = []
         return exc
+
+    def _raise_failed(self, exc: HttpProcessingError) -> NoReturn:
+        """A later feed into a failed parser: the same error, with no new events."""
+        exc.events = []
+        raise exc
 
     def _eof_error(self, what: str) -> HttpProcessingError | None:
         """The error for a connection closed in the middle of a message, if any."""
@@ -329,7 +373,8 @@ class HttpRequestParser(_ParserBase):
     field's name plus value (431), ``max_headers`` the number of fields (431) and
     ``max_body_size`` the body (413, unlimited when ``None``). With
     ``auto_decompress`` a gzip/deflate/br/zstd body is decoded, at most
-    ``max_decompressed_size`` bytes of it (413).
+    ``max_decompressed_size`` bytes of it (413). With ``chunk_ends`` an
+    :data:`END_OF_CHUNK` event follows the bytes of each chunk of a chunked body.
     """
 
     def __init__(
@@ -341,6 +386,7 @@ class HttpRequestParser(_ParserBase):
         max_body_size: int | None = None,
         auto_decompress: bool = True,
         max_decompressed_size: int | None = DEFAULT_MAX_DECOMPRESSED_SIZE,
+        chunk_ends: bool = False,
     ) -> None:
         super().__init__(
             max_line_size=max_line_size,
@@ -349,6 +395,7 @@ class HttpRequestParser(_ParserBase):
             max_body_size=max_body_size,
             auto_decompress=auto_decompress,
             max_decompressed_size=max_decompressed_size,
+            chunk_ends=chunk_ends,
         )
         self._url = b""
         self._upgraded = False
@@ -361,7 +408,7 @@ class HttpRequestParser(_ParserBase):
     def feed_data(self, data: bytes | bytearray | memoryview) -> list[RequestEvent]:
         """Parse ``data`` and return the events it completes, in order."""
         if self._failed is not None:
-            raise self._failed
+            self._raise_failed(self._failed)
         if self._upgraded:
             raise RuntimeError("The connection was upgraded; HTTP parsing has stopped")
         events: list[RequestEvent] = []
@@ -385,7 +432,7 @@ class HttpRequestParser(_ParserBase):
     def feed_eof(self) -> list[RequestEvent]:
         """Signal that the peer closed; raise if a request was cut short."""
         if self._failed is not None:
-            raise self._failed
+            self._raise_failed(self._failed)
         if self._upgrade_body_left:
             raise self._fail(ContentLengthError("Not enough data to satisfy content length"))
         exc = self._eof_error("request")
@@ -510,7 +557,8 @@ class HttpResponseParser(_ParserBase):
     ``read_until_eof`` is false a response without Content-Length or chunked
     framing has an empty body instead of lasting until the connection closes.
     Bytes after the final response are not parsed; :attr:`trailing_data` tells
-    the client that some arrived, so the connection must not be reused.
+    the client that some arrived, so the connection must not be reused. Limits and
+    ``chunk_ends`` are as for :class:`HttpRequestParser`.
     """
 
     def __init__(
@@ -524,6 +572,7 @@ class HttpResponseParser(_ParserBase):
         max_body_size: int | None = None,
         auto_decompress: bool = True,
         max_decompressed_size: int | None = DEFAULT_MAX_DECOMPRESSED_SIZE,
+        chunk_ends: bool = False,
     ) -> None:
         super().__init__(
             max_line_size=max_line_size,
@@ -532,6 +581,7 @@ class HttpResponseParser(_ParserBase):
             max_body_size=max_body_size,
             auto_decompress=auto_decompress,
             max_decompressed_size=max_decompressed_size,
+            chunk_ends=chunk_ends,
         )
         self.method = method.upper()
         self.read_until_eof = read_until_eof
@@ -560,7 +610,7 @@ class HttpResponseParser(_ParserBase):
     def feed_data(self, data: bytes | bytearray | memoryview) -> list[ResponseEvent]:
         """Parse ``data`` and return the events it completes, in order."""
         if self._failed is not None:
-            raise self._failed
+            self._raise_failed(self._failed)
         events: list[ResponseEvent] = []
         self._events = events
         if self._done:
@@ -612,7 +662,7 @@ class HttpResponseParser(_ParserBase):
     def feed_eof(self) -> list[ResponseEvent]:
         """Signal that the server closed; completes a read-until-close body."""
         if self._failed is not None:
-            raise self._failed
+            self._raise_failed(self._failed)
         events: list[ResponseEvent] = []
         self._events = events
         if self._done:

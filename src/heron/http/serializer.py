@@ -18,6 +18,8 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Final, TypeAlias
 
+from multidict import CIMultiDict, CIMultiDictProxy, MultiDict, MultiDictProxy
+
 from .reasons import reason_phrase
 
 __all__ = (
@@ -32,20 +34,37 @@ __all__ = (
 HeadersLike: TypeAlias = Mapping[str, str] | Iterable[tuple[str, str]]
 
 _TOKEN: Final = r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+"
-# Names are checked all at once: joined with "\n", the whole string must be tokens.
-_NAMES: Final = re.compile(rf"{_TOKEN}(?:\n{_TOKEN})*")
 _METHOD: Final = re.compile(_TOKEN)
 _BAD_VALUE: Final = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 _BAD_TARGET: Final = re.compile(r"[\x00-\x20\x7f]")
 _CRLF: Final = "\r\n"
+# Header names already validated (most responses repeat a handful of names).
+_GOOD_NAMES: set[str] = set()
+_GOOD_NAMES_MAX: Final = 1024
+_MULTIDICTS: Final = (CIMultiDict, CIMultiDictProxy, MultiDict, MultiDictProxy, dict)
+# Status lines by (version, status, reason): a few dozen entries at most.
+_STATUS_LINES: dict[tuple[tuple[int, int], int, str | None], str] = {}
 
 
 def _items(headers: HeadersLike | None) -> list[tuple[str, str]]:
     if headers is None:
         return []
+    if type(headers) in _MULTIDICTS:
+        return list(headers.items())  # type: ignore[union-attr]  # skip the ABC check
     if isinstance(headers, Mapping):
         return list(headers.items())
     return list(headers)
+
+
+def _check_names(items: list[tuple[str, str]]) -> None:
+    """Refuse names that are not tokens; names seen before are known to be good."""
+    known = _GOOD_NAMES
+    for name, _ in items:
+        if name not in known:
+            if _METHOD.fullmatch(name) is None:
+                raise ValueError(f"Invalid header name: {name!r}")
+            if len(known) < _GOOD_NAMES_MAX:
+                known.add(name)
 
 
 def _fields(headers: HeadersLike | None) -> str:
@@ -53,13 +72,11 @@ def _fields(headers: HeadersLike | None) -> str:
     items = _items(headers)
     if not items:
         return ""
-    names = "\n".join([k for k, _ in items])
-    # A name containing the "\n" separator would pass as two tokens: count them too.
-    if _NAMES.fullmatch(names) is None or names.count("\n") != len(items) - 1:
-        bad = next(k for k, _ in items if _METHOD.fullmatch(k) is None)
-        raise ValueError(f"Invalid header name: {bad!r}")
+    _check_names(items)
     values = "".join([v for _, v in items])
-    if _BAD_VALUE.search(values) is not None:
+    # isprintable() is false for every control character (and for HTAB and a few
+    # non-ASCII characters, which the exact check below then lets through).
+    if not values.isprintable() and _BAD_VALUE.search(values) is not None:
         bad = next(v for _, v in items if _BAD_VALUE.search(v) is not None)
         raise ValueError(f"Invalid character in header value: {bad!r}")
     return "".join([f"{k}: {v}\r\n" for k, v in items])
@@ -92,11 +109,26 @@ def serialize_response_head(
     status: int,
     reason: str | None,
     headers: HeadersLike | None,
+    trusted: str = "",
 ) -> bytes:
     """Serialise a status line and header section, ending with the empty line.
 
-    ``reason=None`` uses the standard phrase for ``status``.
+    ``reason=None`` uses the standard phrase for ``status``. ``trusted`` holds
+    complete header lines (each ending with CRLF) appended without validation:
+    only for fields the caller built itself (a formatted date, a number, a
+    constant), never for data from users.
     """
+    key = (version, status, reason)
+    line = _STATUS_LINES.get(key)
+    if line is None:
+        line = _status_line(version, status, reason)
+        if reason is None or reason == reason_phrase(status):
+            _STATUS_LINES[key] = line  # bounded: standard phrases only
+    head = f"{line}{_fields(headers)}{trusted}\r\n"
+    return head.encode("utf-8", "surrogateescape")
+
+
+def _status_line(version: tuple[int, int], status: int, reason: str | None) -> str:
     status = int(status)
     if not 100 <= status <= 999:
         raise ValueError(f"Invalid status code: {status}")
@@ -104,8 +136,7 @@ def serialize_response_head(
         reason = reason_phrase(status)
     elif _BAD_VALUE.search(reason) is not None:
         raise ValueError(f"Invalid character in reason phrase: {reason!r}")
-    head = f"{_version(version)} {status} {reason}\r\n{_fields(headers)}\r\n"
-    return head.encode("utf-8", "surrogateescape")
+    return f"{_version(version)} {status} {reason}\r\n"
 
 
 def serialize_chunk(data: bytes) -> bytes:

@@ -498,11 +498,17 @@ class Application(MutableMapping[str | AppKey[Any], Any]):
 
     async def _handle(self, request: Request) -> StreamResponse:
         """Route ``request`` and run the middleware chain and the handler."""
-        match_info = await self._router.resolve(request)
-        match_info.add_app(self)
-        match_info.freeze()
+        router = self._router
+        found = router._resolve_now(request) if type(router) is UrlDispatcher else None
+        if found is not None:
+            match_info: AbstractMatchInfo = found
+            found._bind(self)
+        else:
+            match_info = await router.resolve(request)
+            match_info.add_app(self)
+            match_info.freeze()
         request._match_info = match_info
-        if request.headers.get(hdrs.EXPECT):
+        if request._headers.get(hdrs.EXPECT):
             writer = request.writer
             sent = writer.output_size
             response = await match_info.expect_handler(request)

@@ -13,6 +13,14 @@ Timers (one lazily re-armed ``call_at`` handle per connection):
   byte of its next request arrived. Silent clients are closed; clients that sent part
   of a head get ``408``. Trickling bytes never extend the deadline.
 * keep-alive (``keepalive_timeout``, 75 s): an idle kept-alive connection is closed.
+* request body (``body_read_timeout``, 60 s): while a handler waits for body bytes
+  and reading is not paused, the client must send something at least this often;
+  otherwise the read fails with 408 and the connection closes.
+
+Requests rejected before a handler sees them (malformed, or HTTP/1.1 without
+``Host``) are answered after the good requests pipelined before them, logged in the
+access log, and the connection closes. A response that leaves a large request body
+unread says ``Connection: close`` instead of reading the rest of the upload.
 
 Upgrades: after a ``101`` response a handler (the WebSocket layer) calls
 :meth:`RequestHandler.switch_protocol` and receives the raw bytes from then on.
@@ -23,15 +31,19 @@ from __future__ import annotations
 import asyncio
 import html
 import socket
+import time
 import traceback
 from collections import deque
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Any, Final
+
+from multidict import CIMultiDict, CIMultiDictProxy
+from yarl import URL
 
 from .. import hdrs
 from ..flow import BaseProtocol
-from ..http.errors import HttpProcessingError
-from ..http.models import EndOfMessage, HttpVersion11, RawRequestMessage, Upgrade
+from ..http.errors import BadHttpMessage, HttpProcessingError
+from ..http.models import EndOfMessage, HttpVersion10, HttpVersion11, RawRequestMessage, Upgrade
 from ..http.parser import HttpRequestParser
 from ..http.reasons import reason_phrase
 from ..http.serializer import serialize_response_head
@@ -39,21 +51,47 @@ from ..streams import EMPTY_PAYLOAD, StreamReader
 from ..writer import StreamWriter
 from .exceptions import HTTPException, HTTPExpectationFailed
 from .log import server_logger
+from .request import BaseRequest
 from .response import SERVER_SOFTWARE, Response, StreamResponse, _http_date
 
 if TYPE_CHECKING:
     import logging
 
     from .log import AbstractAccessLogger
-    from .request import BaseRequest
     from .server import Server
 
 __all__ = ("RequestHandler",)
 
 _HEAD: Final = 1
 _KEEPALIVE: Final = 2
+_BODY: Final = 3
 
-_Item = tuple[RawRequestMessage, StreamReader] | HttpProcessingError
+# The request line logged for a request that could not be parsed (aiohttp's choice).
+_UNKNOWN_REQUEST: Final = RawRequestMessage(
+    "UNKNOWN",
+    "/",
+    HttpVersion11,
+    CIMultiDictProxy(CIMultiDict()),
+    (),
+    True,
+    None,
+    False,
+    False,
+    URL("/"),
+)
+
+
+class _Rejected:
+    """A request answered with an error status; it never reaches the handler."""
+
+    __slots__ = ("error", "message")
+
+    def __init__(self, error: HttpProcessingError, message: RawRequestMessage | None) -> None:
+        self.error = error
+        self.message = message  # the head, when it was parsed (a missing Host)
+
+
+_Item = tuple[RawRequestMessage, StreamReader] | _Rejected
 _Handler = Callable[["BaseRequest"], Awaitable[StreamResponse]]
 
 
@@ -71,6 +109,7 @@ class RequestHandler(BaseProtocol):
         loop: asyncio.AbstractEventLoop,
         keepalive_timeout: float = 75.0,
         request_head_timeout: float = 30.0,
+        body_read_timeout: float | None = 60.0,
         tcp_keepalive: bool = True,
         logger: logging.Logger = server_logger,
         access_logger: AbstractAccessLogger | None = None,
@@ -89,6 +128,7 @@ class RequestHandler(BaseProtocol):
         self._manager = manager
         self._keepalive_timeout = keepalive_timeout
         self._head_timeout = request_head_timeout
+        self._body_timeout = body_read_timeout
         self._tcp_keepalive = tcp_keepalive
         self.logger = logger
         self._access_logger = access_logger
@@ -200,9 +240,15 @@ class RequestHandler(BaseProtocol):
             return
         if self._parse_failed or self._parser is None:
             return  # after a bad request: ignore everything until we close
-        if self._timer_kind == _KEEPALIVE:
-            # The next request started: it now has a deadline to complete its head.
-            self._arm(_HEAD, self._loop.time() + self._head_timeout)
+        kind = self._timer_kind
+        if kind:
+            if kind == _KEEPALIVE:
+                # The next request started: it now has a deadline to complete its head.
+                self._arm(_HEAD, self._loop.time() + self._head_timeout)
+            elif kind == _BODY:
+                # Body bytes arrived: the client is not stalling (the pending timer
+                # handle re-arms itself for the new deadline when it fires).
+                self._deadline = self._loop.time() + self._body_timeout  # type: ignore[operator]
         self._head_bytes = True
         self._feed(data)
 
@@ -220,8 +266,17 @@ class RequestHandler(BaseProtocol):
         try:
             events = parser.feed_data(data)
         except HttpProcessingError as exc:
+            # The parser may hand over what it completed before the error (pipelined
+            # requests before a bad one): those are answered first.
+            earlier = exc.events
+            if earlier and self._process(earlier):
+                return  # one of them was rejected already
             self._on_parse_error(exc)
             return
+        self._process(events)
+
+    def _process(self, events: list[Any]) -> bool:
+        """Queue heads and feed body bytes; return True if a request was rejected."""
         messages = self._messages
         got_head = False
         count = len(events)
@@ -232,8 +287,12 @@ class RequestHandler(BaseProtocol):
             kind = type(event)
             if kind is bytes:
                 assert self._payload is not None
-                self._payload.feed_data(event)  # type: ignore[arg-type]
+                self._payload.feed_data(event)
             elif kind is RawRequestMessage:
+                if hdrs.HOST not in event.headers and event.version != HttpVersion10:
+                    # RFC 9112 §3.2: an HTTP/1.1 request without Host gets 400.
+                    self._reject(BadHttpMessage("Missing Host header"), event)
+                    return True
                 if i < count and type(events[i]) is EndOfMessage:
                     i += 1  # no body at all: share the empty reader
                     payload = EMPTY_PAYLOAD
@@ -241,32 +300,40 @@ class RequestHandler(BaseProtocol):
                     payload = self._payload = StreamReader(
                         self, self._read_bufsize, loop=self._loop
                     )
-                messages.append((event, payload))  # type: ignore[arg-type]
+                messages.append((event, payload))
                 got_head = True
             elif kind is EndOfMessage:
                 if self._payload is not None:
                     self._payload.feed_eof()
                     self._payload = None
             else:
-                self._on_upgrade(event)  # type: ignore[arg-type]
+                self._on_upgrade(event)
         if got_head:
             self._wake()
             if len(messages) >= self._max_pipelined and not self._pipeline_paused:
                 self.pause_reading()
                 self._pipeline_paused = True
+        return False
 
     def _on_parse_error(self, exc: HttpProcessingError) -> None:
-        self._parse_failed = True
-        self.pause_reading()
         if self._payload is not None:
-            # The request whose body broke is being handled: its handler sees the error
-            # when it reads the body, and the connection closes after its response.
+            # The request whose body broke is queued or being handled: its handler sees
+            # the error when it reads the body (or the server does when it skips the
+            # rest), and the connection closes after its response. Requests queued
+            # before it are still answered normally.
+            self._parse_failed = True
+            self.pause_reading()
             self._payload.set_exception(exc)
             self._payload = None
-            self._close_requested = True
         else:
-            self._messages.append(exc)
-            self._wake()
+            self._reject(exc, None)
+
+    def _reject(self, exc: HttpProcessingError, message: RawRequestMessage | None) -> None:
+        """Queue an error answer after the requests before it; parse nothing more."""
+        self._parse_failed = True
+        self.pause_reading()
+        self._messages.append(_Rejected(exc, message))
+        self._wake()
 
     def _on_upgrade(self, event: Upgrade) -> None:
         self._upgraded = True
@@ -330,7 +397,7 @@ class RequestHandler(BaseProtocol):
                         continue
                     if self._close_requested or self._parser is None:
                         if self._parse_failed:
-                            await self._lingering_close()  # after a 408
+                            await self._lingering_close()  # after a 408 or a bad request
                         break
                     await self._wait_for_request()
                     continue
@@ -339,12 +406,13 @@ class RequestHandler(BaseProtocol):
                 if self._pipeline_paused and len(messages) < self._max_pipelined:
                     self._pipeline_paused = False
                     self.resume_reading()
-                if isinstance(item, HttpProcessingError):
-                    self._answer_bad_message(item)
+                if isinstance(item, _Rejected):
+                    await self._answer_rejected(item)
                     await self._lingering_close()
                     break
                 manager.requests_count += 1
                 keep_alive = await self._handle(item[0], item[1], manager.request_handler)
+                self._timer_kind = 0  # the body deadline, if any, ends with the request
                 if not keep_alive:
                     await self._lingering_close()
                     break
@@ -383,28 +451,54 @@ class RequestHandler(BaseProtocol):
             message, payload, self, StreamWriter(self, loop), task
         )
         access_logger = self._access_logger
-        start = loop.time() if access_logger is not None and access_logger.enabled else None
+        # perf_counter, not loop.time(): uvloop's clock has millisecond resolution and
+        # only advances once per loop iteration, so fast requests would log 0.
+        start = time.perf_counter() if access_logger is not None and access_logger.enabled else None
+        if payload is not EMPTY_PAYLOAD and self._body_timeout and not payload.is_eof():
+            self._arm(_BODY, loop.time() + self._body_timeout)
         self._handling = True
+        drop_body = False
         try:
             resp: StreamResponse | None = self._check_expect(request, message)
             if resp is None:
                 resp = await self._call_handler(handler, request)
                 if resp is None:
                     return False  # failed after its head was sent: cut the response
+            if payload is not EMPTY_PAYLOAD and not payload.at_eof():
+                drop_body = not self._body_left_is_small(request, message, payload)
+                if drop_body and not resp.prepared:
+                    resp.force_close()  # say so: the client may stop uploading
             keep_alive = await self._send_response(request, resp)
         except ConnectionError:
             return False  # the client went away: nothing to answer, nothing to log
         finally:
             self._handling = False
         if start is not None and access_logger is not None:
-            access_logger.log(request, resp, loop.time() - start)
+            access_logger.log(request, resp, time.perf_counter() - start)
         if self._on_data is not None:
             return False  # the connection was handed over and the handler is done
-        if not keep_alive or self._close_requested or not self.connected:
+        if drop_body or not keep_alive or self._close_requested or not self.connected:
             return False
         if not payload.at_eof():
             return await self._discard_body(request, payload)
         return True
+
+    def _body_left_is_small(
+        self, request: BaseRequest, message: RawRequestMessage, payload: StreamReader
+    ) -> bool:
+        """Whether the unread rest of a body is cheap to read and drop (keeping alive).
+
+        A large upload is not worth receiving only to throw it away: the response
+        says ``Connection: close`` instead.
+        """
+        if payload.is_eof():
+            return True  # everything arrived; it only waits in the buffer
+        if request._expect_continue:
+            return False  # we never said "continue": the client may never send it
+        length = request.content_length
+        if length is None or message.compression:
+            return False  # chunked or decoded: what is left on the wire is unknown
+        return length - payload.total_bytes <= self._read_bufsize
 
     def _check_expect(self, request: BaseRequest, message: RawRequestMessage) -> Response | None:
         expect = message.headers.get(hdrs.EXPECT)
@@ -536,10 +630,35 @@ class RequestHandler(BaseProtocol):
         resp.force_close()
         return resp
 
-    def _answer_bad_message(self, exc: HttpProcessingError) -> None:
-        """Answer a request that could not be parsed, then the connection closes."""
-        status = exc.code or 400
-        self._write_simple(status, _error_text(status, exc.message))
+    async def _answer_rejected(self, item: _Rejected) -> None:
+        """Answer a request that never reached the handler; the connection then closes.
+
+        The access log gets a line for it too; a head that could not be parsed is
+        logged as ``UNKNOWN / HTTP/1.1``.
+        """
+        access_logger = self._access_logger
+        if access_logger is not None and not access_logger.enabled:
+            access_logger = None
+        start = time.perf_counter() if access_logger is not None else 0.0
+        task = self._task
+        assert task is not None
+        request = BaseRequest(
+            item.message or _UNKNOWN_REQUEST,
+            EMPTY_PAYLOAD,
+            self,
+            StreamWriter(self, self._loop),
+            task,
+            self._loop,
+        )
+        error = item.error
+        resp = self._error_response(error.code or 400, error.message)
+        try:
+            await resp.prepare(request)
+            await resp.write_eof()
+        except ConnectionError:
+            return
+        if access_logger is not None:
+            access_logger.log(request, resp, time.perf_counter() - start)
 
     def _write_simple(self, status: int, text: str) -> None:
         transport = self.transport
@@ -583,6 +702,9 @@ class RequestHandler(BaseProtocol):
     def _on_timer(self) -> None:
         self._timer = None
         kind = self._timer_kind
+        if kind == _BODY:
+            self._on_body_timer()
+            return
         if kind == 0 or self._handling or self._messages or not self.connected:
             return
         if self._loop.time() < self._deadline:
@@ -591,8 +713,33 @@ class RequestHandler(BaseProtocol):
         self._timer_kind = 0
         if kind == _HEAD and self._head_bytes:
             self._write_simple(408, _error_text(408, "The request head was not received in time"))
-        self._parse_failed = True
+            self._parse_failed = True  # linger: the client may still be sending its head
+        else:
+            self._parser = None  # idle or silent: nothing in flight, close at once
         self.close()
+
+    def _on_body_timer(self) -> None:
+        payload = self._payload
+        timeout = self._body_timeout
+        if payload is None or timeout is None or not self.connected:
+            self._timer_kind = 0  # the body is complete (or gone): no deadline
+            return
+        now = self._loop.time()
+        if now < self._deadline:
+            self._timer = self._loop.call_at(self._deadline, self._on_timer)
+            return
+        if self.reading_paused or payload._waiter is None:
+            # Silence counts only while the handler waits and we read: if we paused
+            # reading (back-pressure) or nobody waits for the body, start over.
+            self._arm(_BODY, now + timeout)
+            return
+        self._timer_kind = 0
+        self._payload = None
+        self._close_requested = True
+        self._parser = None  # read nothing more from this client
+        payload.set_exception(
+            HttpProcessingError(f"No request body data received for {timeout:g} seconds", code=408)
+        )
 
     # -- graceful shutdown ----------------------------------------------------------------------
 

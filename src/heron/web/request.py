@@ -194,6 +194,9 @@ class BaseRequest(MutableMapping[str, Any]):
     _expect_continue = False
     # Set per instance once a response head was serialised for this request.
     _head_sent = False
+    # The body and form, once read (class defaults: cheaper request creation).
+    _read_bytes: bytes | None = None
+    _post: MultiDictProxy[Any] | None = None
 
     def __init__(
         self,
@@ -221,8 +224,6 @@ class BaseRequest(MutableMapping[str, Any]):
         self._loop = loop
         self._client_max_size = client_max_size
         self._state = {} if state is None else state
-        self._read_bytes: bytes | None = None
-        self._post: MultiDictProxy[Any] | None = None
         if scheme is not None:
             self.__dict__["scheme"] = scheme
         if host is not None:
@@ -452,6 +453,14 @@ class BaseRequest(MutableMapping[str, Any]):
     def path(self) -> str:
         """The percent-decoded path, e.g. ``/app/blog``."""
         return self.rel_url.path
+
+    def _match_path(self) -> str:
+        """The path routing matches against: ``rel_url.path_safe``, without building
+        the URL when the target is a plain origin-form path (no ``%`` to decode)."""
+        target: str = self._message.path
+        if target[:1] == "/" and "%" not in target:
+            return target.partition("?")[0]
+        return self.rel_url.path_safe
 
     @property
     def raw_path(self) -> str:
@@ -701,6 +710,10 @@ class BaseRequest(MutableMapping[str, Any]):
         while not payload.at_eof():
             await payload.readany()
 
+    def _has_prepare_hook(self) -> bool:
+        """Whether ``response.prepare()`` must await :meth:`_prepare_hook` (cheap check)."""
+        return False
+
     async def _prepare_hook(self, response: StreamResponse) -> None:
         """Called by ``response.prepare()``; the application layer fires signals here."""
         return None
@@ -736,6 +749,15 @@ class Request(BaseRequest):
         app = self.app
         idx = apps.index(app) if app in apps else len(apps) - 1
         return ChainMapProxy(list(reversed(apps[: idx + 1])))
+
+    def _has_prepare_hook(self) -> bool:
+        match_info = self._match_info
+        if match_info is None:
+            return False
+        for app in match_info.apps:
+            if app._on_response_prepare:
+                return True
+        return False
 
     async def _prepare_hook(self, response: StreamResponse) -> None:
         match_info = self._match_info

@@ -6,7 +6,8 @@ a handler. Resolving a request yields a :class:`UrlMappingMatchInfo`, a dict of 
 percent-decoded variable values that also carries the route and the applications on
 the way to it.
 
-Paths are matched against ``request.rel_url.path_safe``: the path percent-decoded except
+Paths are matched against ``request.rel_url.path_safe`` (computed without the URL
+when the target has nothing to decode): the path percent-decoded except
 for ``%2F`` and ``%25``, so an encoded slash never acts as a separator (``/a%2Fb`` does
 not match ``/a/b``) while ``/привет`` matches its UTF-8 encoded form. Variable values are
 fully decoded afterwards.
@@ -302,6 +303,15 @@ class UrlMappingMatchInfo(dict[str, str], AbstractMatchInfo):
     def freeze(self) -> None:
         self._frozen = True
 
+    def _bind(self, app: Application) -> None:
+        """``add_app(app)`` then ``freeze()`` for a fresh match info, in one call."""
+        if self._frozen or self._apps:
+            self.add_app(app)
+        else:
+            self._current_app = app
+            self._apps = (app,)
+        self._frozen = True
+
     def __repr__(self) -> str:
         return f"<MatchInfo {super().__repr__()}: {self._route}>"
 
@@ -442,7 +452,7 @@ class Resource(AbstractResource):
         return UrlMappingMatchInfo(match_dict, route), self._allowed
 
     async def resolve(self, request: Request) -> _Resolved:
-        return self._resolve_sync(request.method, request.rel_url.path_safe)
+        return self._resolve_sync(request.method, request._match_path())
 
     def __len__(self) -> int:
         return len(self._routes)
@@ -690,7 +700,7 @@ class PrefixedSubAppResource(_SubAppResource):
         self._app.router.add_prefix_to_all(prefix)
 
     async def resolve(self, request: Request) -> _Resolved:
-        if not self._owns(request.rel_url.path_safe):
+        if not self._owns(request._match_path()):
             return None, _EMPTY
         return await self._resolve_in_app(request)
 

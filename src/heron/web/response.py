@@ -21,7 +21,7 @@ from multidict import CIMultiDict
 
 from .. import hdrs
 from ..http.models import HttpVersion10, HttpVersion11
-from ..http.reasons import reason_phrase
+from ..http.reasons import _REASONS, reason_phrase
 from ..http.serializer import serialize_response_head
 from ..typedefs import DEFAULT_JSON_ENCODER, JSONEncoder, LooseHeaders
 from ._response_compression import CompressionMixin, ContentCoding
@@ -53,16 +53,39 @@ _EMPTY_BODY_STATUSES: Final = frozenset({204, 304})
 
 _date_second = 0
 _date_value = ""
+_date_server_line = ""
 
 
 def _http_date() -> str:
     """Return the current time as an IMF-fixdate, formatted once per second."""
-    global _date_second, _date_value
+    global _date_second, _date_value, _date_server_line
     now = int(time.time())
     if now != _date_second:
         _date_second = now
         _date_value = time.strftime("%a, %d %b %Y %H:%M:%S GMT", time.gmtime(now))
+        _date_server_line = f"Date: {_date_value}\r\nServer: {SERVER_SOFTWARE}\r\n"
     return _date_value
+
+
+def _date_and_server() -> str:
+    """The ``Date`` and ``Server`` header lines, built once per second."""
+    if int(time.time()) != _date_second:
+        _http_date()
+    return _date_server_line
+
+
+def _parse_lines(lines: str) -> list[tuple[str, str]]:
+    """Split header lines this module built (``Name: value\\r\\n`` each) into pairs."""
+    pairs = []
+    for line in lines.split("\r\n"):
+        if line:
+            name, _, value = line.partition(": ")
+            pairs.append((name, value))
+    return pairs
+
+
+# Plain ``str`` names: they format faster than ``istr`` when the head is built.
+_TEXT_HEADERS: Final = (("Content-Type", "text/plain; charset=utf-8"),)
 
 
 class StreamResponse(ContentHeadersMixin, CookieMixin, CompressionMixin, MutableMapping[str, Any]):
@@ -78,6 +101,23 @@ class StreamResponse(ContentHeadersMixin, CookieMixin, CompressionMixin, Mutable
     """
 
     _length_check = True
+    # Defaults on the class: an instance only stores what changes (cheaper to create).
+    _keep_alive: bool | None = None
+    _chunked = False
+    _compression = False
+    _compression_force: ContentCoding | None = None
+    _cookies: SimpleCookie | None = None
+    _req: BaseRequest | None = None
+    _payload_writer: AbstractStreamWriter | None = None
+    _eof_sent = False
+    _headers_sent = False
+    _must_be_empty_body = False
+    _body_length = 0
+    _head_length = 0
+    _state: dict[str, Any] | None = None
+    # Header lines added at prepare() (Date, Server, ...), serialised without being
+    # stored; merged into ``headers`` only if someone looks at them afterwards.
+    _added_lines = ""
 
     def __init__(
         self,
@@ -86,26 +126,20 @@ class StreamResponse(ContentHeadersMixin, CookieMixin, CompressionMixin, Mutable
         reason: str | None = None,
         headers: LooseHeaders | None = None,
     ) -> None:
-        self._keep_alive: bool | None = None
-        self._chunked = False
-        self._compression = False
-        self._compression_force: ContentCoding | None = None
-        self._cookies: SimpleCookie | None = None
-        self._req: BaseRequest | None = None
-        self._payload_writer: AbstractStreamWriter | None = None
-        self._eof_sent = False
-        self._headers_sent = False
-        self._must_be_empty_body = False
-        self._body_length = 0
-        self._head_length = 0
-        self._state: dict[str, Any] | None = None
         if headers is None:
             self._headers: CIMultiDict[str] = CIMultiDict()
         elif type(headers) is CIMultiDict:
             self._headers = headers
         else:
             self._headers = CIMultiDict(headers)
-        self.set_status(status, reason)
+        self._init_status(status, reason)
+
+    def _init_status(self, status: int, reason: str | None) -> None:
+        if reason is None and type(status) is int and 100 <= status <= 999:
+            self._status = status
+            self._reason = _REASONS.get(status, "")
+        else:
+            self.set_status(status, reason)
 
     # -- status ------------------------------------------------------------------
 
@@ -197,7 +231,10 @@ class StreamResponse(ContentHeadersMixin, CookieMixin, CompressionMixin, Mutable
     def headers(self) -> CIMultiDict[str]:
         """Outgoing headers; read-only (RuntimeError on change) after ``prepare()``."""
         if self._headers_sent and type(self._headers) is not _FrozenHeaders:
-            self._headers = _FrozenHeaders(self._headers)
+            headers = self._headers
+            if self._added_lines:
+                headers.extend(_parse_lines(self._added_lines))
+            self._headers = _FrozenHeaders(headers)
         return self._headers
 
     def _check_not_prepared(self) -> None:
@@ -216,7 +253,8 @@ class StreamResponse(ContentHeadersMixin, CookieMixin, CompressionMixin, Mutable
             return None
         if self._payload_writer is not None:
             return self._payload_writer
-        await request._prepare_hook(self)
+        if request._has_prepare_hook():
+            await request._prepare_hook(self)
         status = self._status
         self._must_be_empty_body = (
             request._method == hdrs.METH_HEAD or status in _EMPTY_BODY_STATUSES or status < 200
@@ -226,8 +264,10 @@ class StreamResponse(ContentHeadersMixin, CookieMixin, CompressionMixin, Mutable
     async def _start(self, request: BaseRequest) -> AbstractStreamWriter:
         self._req = request
         writer = request._payload_writer
-        await self._prepare_headers(request, writer)
-        head = serialize_response_head(request._version, self._status, self._reason, self._headers)
+        added = self._added_lines = self._prepare_headers(request, writer)
+        head = serialize_response_head(
+            request._version, self._status, self._reason, self._headers, added
+        )
         self._headers_sent = True
         request._head_sent = True
         self._payload_writer = writer
@@ -242,7 +282,13 @@ class StreamResponse(ContentHeadersMixin, CookieMixin, CompressionMixin, Mutable
             writer.length = 0
         return writer
 
-    async def _prepare_headers(self, request: BaseRequest, writer: AbstractStreamWriter) -> None:
+    def _prepare_headers(self, request: BaseRequest, writer: AbstractStreamWriter) -> str:
+        """Complete the headers; return the header lines to add (CRLF-terminated).
+
+        Fields the server adds by itself (Date, Server, Content-Length of a whole
+        body, Connection) are returned as trusted lines instead of being stored, so
+        the common response never copies them through the multidict.
+        """
         headers = self._headers
         version = request._version
         keep_alive = self._keep_alive
@@ -256,6 +302,42 @@ class StreamResponse(ContentHeadersMixin, CookieMixin, CompressionMixin, Mutable
                 headers.add(hdrs.SET_COOKIE, morsel.OutputString())
         if self._compression:
             self._start_compression(request, writer)
+        status = self._status
+        empty_status = status < 200 or status in _EMPTY_BODY_STATUSES
+        added = self._frame_body(request, writer, empty_status)
+        if added is None:
+            keep_alive = False
+            added = ""
+        if empty_status:
+            # RFC 9110 §8.6: no Content-Length (nor a body) on 1xx, 204 and 304.
+            if hdrs.CONTENT_LENGTH in headers:
+                del headers[hdrs.CONTENT_LENGTH]
+            if hdrs.TRANSFER_ENCODING in headers:
+                del headers[hdrs.TRANSFER_ENCODING]
+        elif hdrs.CONTENT_TYPE not in headers:
+            headers["Content-Type"] = "application/octet-stream"
+        if hdrs.DATE not in headers:
+            if hdrs.SERVER not in headers:
+                added += _date_and_server()
+            else:
+                added += f"Date: {_http_date()}\r\n"
+        elif hdrs.SERVER not in headers:
+            added += f"Server: {SERVER_SOFTWARE}\r\n"
+        self._keep_alive = keep_alive
+        if hdrs.CONNECTION not in headers:
+            if keep_alive:
+                if version == HttpVersion10:
+                    added += "Connection: keep-alive\r\n"
+            elif version == HttpVersion11:
+                added += "Connection: close\r\n"
+        return added
+
+    def _frame_body(
+        self, request: BaseRequest, writer: AbstractStreamWriter, empty_status: bool
+    ) -> str | None:
+        """Choose the body framing; return lines to add, or None if it must close."""
+        headers = self._headers
+        version = request._version
         empty = self._must_be_empty_body
         if self._chunked:
             if version != HttpVersion11:
@@ -275,24 +357,8 @@ class StreamResponse(ContentHeadersMixin, CookieMixin, CompressionMixin, Mutable
                     writer.enable_chunking()
                     headers[hdrs.TRANSFER_ENCODING] = "chunked"
                 else:
-                    keep_alive = False
-        if self._status < 200 or self._status in _EMPTY_BODY_STATUSES:
-            # RFC 9110 §8.6: no Content-Length (nor a body) on 1xx, 204 and 304.
-            headers.pop(hdrs.CONTENT_LENGTH, None)
-            headers.pop(hdrs.TRANSFER_ENCODING, None)
-        elif hdrs.CONTENT_TYPE not in headers:
-            headers[hdrs.CONTENT_TYPE] = "application/octet-stream"
-        if hdrs.DATE not in headers:
-            headers[hdrs.DATE] = _http_date()
-        if hdrs.SERVER not in headers:
-            headers[hdrs.SERVER] = SERVER_SOFTWARE
-        self._keep_alive = keep_alive
-        if hdrs.CONNECTION not in headers:
-            if keep_alive:
-                if version == HttpVersion10:
-                    headers[hdrs.CONNECTION] = "keep-alive"
-            elif version == HttpVersion11:
-                headers[hdrs.CONNECTION] = "close"
+                    return None
+        return ""
 
     async def write(self, data: bytes | bytearray | memoryview) -> None:
         """Send a piece of the body (waits while the peer is slow to read)."""
@@ -379,6 +445,10 @@ class Response(StreamResponse):
     """
 
     _length_check = False
+    _compressed_body: bytes | None = None
+    _zlib_executor_size: int | None = None
+    _zlib_executor: Any = None
+    _body: bytes | bytearray | Payload | None = None
 
     def __init__(
         self,
@@ -393,6 +463,24 @@ class Response(StreamResponse):
         zlib_executor_size: int | None = None,
         zlib_executor: Any = None,
     ) -> None:
+        if (
+            headers is None
+            and content_type is None
+            and charset is None
+            and zlib_executor_size is None
+            and zlib_executor is None
+        ):
+            # The common cases (text, or bytes, and nothing else) without the checks.
+            if body is None and type(text) is str:
+                self._headers = CIMultiDict(_TEXT_HEADERS)
+                self._body = text.encode("utf-8")
+                self._init_status(status, reason)
+                return
+            if text is None and type(body) is bytes:
+                self._headers = CIMultiDict()
+                self._body = body
+                self._init_status(status, reason)
+                return
         if body is not None and text is not None:
             raise ValueError("body and text are not allowed together")
         if headers is None:
@@ -414,7 +502,7 @@ class Response(StreamResponse):
             if not has_ctype:
                 ctype = "text/plain" if content_type is None else content_type
                 charset = "utf-8" if charset is None else charset
-                real_headers[hdrs.CONTENT_TYPE] = f"{ctype}; charset={charset}"
+                real_headers["Content-Type"] = f"{ctype}; charset={charset}"
             else:
                 charset = _charset_of(real_headers[hdrs.CONTENT_TYPE]) or "utf-8"
             body = text.encode(charset)
@@ -423,10 +511,10 @@ class Response(StreamResponse):
                 content_type if charset is None else f"{content_type}; charset={charset}"
             )
         super().__init__(status=status, reason=reason, headers=real_headers)
-        self._compressed_body: bytes | None = None
-        self._zlib_executor_size = zlib_executor_size
-        self._zlib_executor = zlib_executor
-        self._body: bytes | bytearray | Payload | None = None
+        if zlib_executor_size is not None:
+            self._zlib_executor_size = zlib_executor_size
+        if zlib_executor is not None:
+            self._zlib_executor = zlib_executor
         if body is not None:
             self.body = body
 
@@ -509,41 +597,48 @@ class Response(StreamResponse):
         self._compressed_body = compressor.compress(bytes(body)) + compressor.flush()
         self._headers.pop(hdrs.CONTENT_LENGTH, None)
 
-    async def _prepare_headers(self, request: BaseRequest, writer: AbstractStreamWriter) -> None:
-        await super()._prepare_headers(request, writer)
+    def _frame_body(
+        self, request: BaseRequest, writer: AbstractStreamWriter, empty_status: bool
+    ) -> str | None:
+        if self._chunked:
+            return super()._frame_body(request, writer, empty_status)
         headers = self._headers
-        if self._chunked or hdrs.CONTENT_LENGTH in headers:
-            if not self._chunked:
-                writer.length = self.content_length
-            return
-        empty_status = self._status < 200 or self._status in _EMPTY_BODY_STATUSES
+        if hdrs.CONTENT_LENGTH in headers:
+            writer.length = self.content_length
+            return ""
         if empty_status:
-            return
+            return ""
         length = self.content_length
         if length is not None:
-            headers[hdrs.CONTENT_LENGTH] = str(length)
             writer.length = length
-        elif request._version >= HttpVersion11:
+            return f"Content-Length: {length}\r\n"
+        if request._version >= HttpVersion11:
             # A payload of unknown size: frame it.
             self._chunked = True
             writer.enable_chunking()
             headers[hdrs.TRANSFER_ENCODING] = "chunked"
-        else:
-            self._keep_alive = False
-            headers.pop(hdrs.CONNECTION, None)
-            headers[hdrs.CONNECTION] = "close"
+            return ""
+        headers.pop(hdrs.CONNECTION, None)
+        headers[hdrs.CONNECTION] = "close"
+        return None
 
     async def write_eof(self, data: bytes = b"") -> None:
         """Send the body (unless the request or status forbids one) and finish."""
         if self._eof_sent:
             return
         body = self._compressed_body if self._compressed_body is not None else self._body
-        if body is None or self._must_be_empty_body:
+        writer = self._payload_writer
+        if type(body) is bytes and writer is not None and not self._must_be_empty_body:
+            # The common case, one coroutine less: the whole body in one write.
+            await writer.write_eof(body)
+            self._eof_sent = True
+            self._body_length = max(writer.output_size - self._head_length, 0)
+            self._req = None
+        elif body is None or self._must_be_empty_body:
             await super().write_eof()
         elif isinstance(body, (bytes, bytearray)):
             await super().write_eof(bytes(body))
         else:
-            writer = self._payload_writer
             if writer is None:
                 raise RuntimeError("Response has not been started")
             await body.write(writer)

@@ -21,6 +21,7 @@ import asyncio
 import signal
 import socket
 import ssl
+import warnings
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, NoReturn, cast
@@ -57,19 +58,35 @@ def _raise_graceful_exit() -> NoReturn:
     raise GracefulExit()
 
 
+_DEFAULT_SHUTDOWN_TIMEOUT = 60.0
+
+
 class BaseSite(ABC):
-    """A listening endpoint of a runner; ``await start()`` opens it."""
+    """A listening endpoint of a runner; ``await start()`` opens it.
+
+    ``shutdown_timeout`` is deprecated here (as in aiohttp 3.9+): set it on the runner,
+    ``AppRunner(app, shutdown_timeout=...)``. A non-default value still applies, to the
+    whole runner, with a :class:`DeprecationWarning`.
+    """
 
     def __init__(
         self,
         runner: BaseRunner,
         *,
-        shutdown_timeout: float = 60.0,
+        shutdown_timeout: float = _DEFAULT_SHUTDOWN_TIMEOUT,
         ssl_context: ssl.SSLContext | None = None,
         backlog: int = 128,
     ) -> None:
         if runner.server is None:
             raise RuntimeError("Call runner.setup() before making a site")
+        if shutdown_timeout != _DEFAULT_SHUTDOWN_TIMEOUT:
+            warnings.warn(
+                "shutdown_timeout should be set on the runner: AppRunner(app, "
+                "shutdown_timeout=...) or ServerRunner(server, shutdown_timeout=...)",
+                DeprecationWarning,
+                stacklevel=_warn_level(type(self)),
+            )
+            runner._shutdown_timeout = shutdown_timeout
         self._runner = runner
         self._ssl_context = ssl_context
         self._backlog = backlog
@@ -108,7 +125,7 @@ class TCPSite(BaseSite):
         host: str | None = None,
         port: int | None = None,
         *,
-        shutdown_timeout: float = 60.0,
+        shutdown_timeout: float = _DEFAULT_SHUTDOWN_TIMEOUT,
         ssl_context: ssl.SSLContext | None = None,
         backlog: int = 128,
         reuse_address: bool | None = None,
@@ -157,7 +174,7 @@ class UnixSite(BaseSite):
         runner: BaseRunner,
         path: str,
         *,
-        shutdown_timeout: float = 60.0,
+        shutdown_timeout: float = _DEFAULT_SHUTDOWN_TIMEOUT,
         ssl_context: ssl.SSLContext | None = None,
         backlog: int = 128,
     ) -> None:
@@ -189,7 +206,7 @@ class SockSite(BaseSite):
         runner: BaseRunner,
         sock: socket.socket,
         *,
-        shutdown_timeout: float = 60.0,
+        shutdown_timeout: float = _DEFAULT_SHUTDOWN_TIMEOUT,
         ssl_context: ssl.SSLContext | None = None,
         backlog: int = 128,
     ) -> None:
@@ -216,6 +233,11 @@ class SockSite(BaseSite):
         self._server = await loop.create_server(
             self._web_server(), sock=self._sock, ssl=self._ssl_context, backlog=self._backlog
         )
+
+
+def _warn_level(site_class: type[BaseSite]) -> int:
+    """The stack level of the user's call: subclasses in this module add a frame."""
+    return 3 if site_class.__init__ is not BaseSite.__init__ else 2
 
 
 class BaseRunner(ABC):

@@ -39,6 +39,8 @@ class Server:
 
     Keyword arguments configure every connection: ``keepalive_timeout`` (75 s),
     ``request_head_timeout`` (30 s to receive a complete request head),
+    ``body_read_timeout`` (60 s without a body byte while the handler waits for the
+    body: the read fails with 408 and the connection closes; None disables it),
     ``tcp_keepalive``, ``max_line_size``, ``max_field_size``, ``max_headers``,
     ``max_pipelined`` (queued requests before reading pauses), ``lingering_time``,
     ``read_bufsize``, ``auto_decompress``, ``logger``, ``debug``; plus the access log
@@ -135,6 +137,7 @@ _HANDLER_SETTINGS = frozenset(
     {
         "keepalive_timeout",
         "request_head_timeout",
+        "body_read_timeout",
         "tcp_keepalive",
         "logger",
         "max_line_size",

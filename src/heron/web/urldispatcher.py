@@ -143,13 +143,36 @@ class UrlDispatcher(AbstractRouter, Mapping[str, AbstractResource]):
 
     # -------------------------------------------------------------- resolution
 
+    def _resolve_now(self, request: Request) -> UrlMappingMatchInfo | None:
+        """Resolve without awaiting; None when a resource needs its async ``resolve``."""
+        index = self._index
+        if index is None:
+            index = self._index = _Index(self._resources)
+        method = request._method
+        path = request._match_path()
+        allowed: set[str] | None = None
+        for _, resource in index.candidates(path):
+            result = resource._resolve_sync(method, path)
+            if result is None:
+                return None
+            match_info, methods = result
+            if match_info is not None:
+                return match_info
+            if methods:
+                if allowed is None:
+                    allowed = set()
+                allowed |= methods
+        if allowed:
+            return MatchInfoError(HTTPMethodNotAllowed(method, allowed))
+        return MatchInfoError(HTTPNotFound())
+
     async def resolve(self, request: Request) -> UrlMappingMatchInfo:
         """Find the route for ``request``; a miss gives a 404/405 match info."""
         index = self._index
         if index is None:
             index = self._index = _Index(self._resources)
         method = request.method
-        path = request.rel_url.path_safe
+        path = request._match_path()
         allowed: set[str] | None = None
         for _, resource in index.candidates(path):
             result = resource._resolve_sync(method, path)

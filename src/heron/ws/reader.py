@@ -132,8 +132,22 @@ class WebSocketReader:
         """Parse every complete frame in `buf`; return the offset of the first incomplete one."""
         size = len(buf)
         pos = 0
+        limit = self._max_msg_size
+        # A whole small TEXT/BINARY message in one masked frame (what a server mostly
+        # receives) skips the general checks: every rule they enforce holds for it.
+        fast = not self._is_client and self._msg_opcode == _NO_MESSAGE
         while size - pos >= 2:
             first, second = buf[pos], buf[pos + 1]
+            if fast and (first == 0x81 or first == 0x82) and 0x80 <= second < 0xFE:
+                length = second & 0x7F
+                end = pos + 6 + length
+                if end > size:
+                    break
+                if not limit or length <= limit:
+                    payload = websocket_mask(bytes(buf[pos + 2 : pos + 6]), buf[pos + 6 : end])
+                    out.append(_data_message(first & 0x0F, payload))
+                    pos = end
+                    continue
             length = second & 0x7F
             start = pos + 2
             if length == 126:
@@ -162,6 +176,7 @@ class WebSocketReader:
                 payload = bytes(buf[start:end])
             pos = end
             self._handle_frame(first, payload, out)
+            fast = not self._is_client and self._msg_opcode == _NO_MESSAGE
         return pos
 
     def _check_header(self, first: int, second: int, length: int) -> None:

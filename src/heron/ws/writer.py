@@ -143,6 +143,22 @@ class WebSocketWriter:
         `compress=False` sends this message uncompressed even when deflate was agreed;
         `compress=True` without an agreement raises `ValueError`.
         """
+        if (
+            type(data) is str
+            and (opcode is None or opcode == WSMsgType.TEXT)
+            and not compress
+            and self._compressor is None
+            and not self._is_client
+            and not self._max_fragment
+        ):
+            # A server's uncompressed text message: the one-frame fast path.
+            payload = data.encode("utf-8")
+            length = len(payload)
+            if length < 126:
+                return [bytes((0x81, length)) + payload]
+            return _frame_parts(
+                WSMsgType.TEXT, payload, fin=True, mask=False, rsv1=False, random=self._random
+            )
         if isinstance(data, str):
             payload = data.encode("utf-8")
             opcode = WSMsgType.TEXT if opcode is None else opcode
