@@ -131,11 +131,18 @@ async def test_connect_timeout_while_queued(raw_server: RawServer) -> None:
     url = await raw_server(gate.handler)
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=1)) as s:
         first = asyncio.create_task(fetch(s, url))
-        await asyncio.sleep(0.02)
-        with pytest.raises(aiohttp.ConnectionTimeoutError):
+        # Wait until the first request holds the only slot (however slow the machine).
+        async with asyncio.timeout(5):
+            while not gate.order:
+                await asyncio.sleep(0.005)
+        with pytest.raises(aiohttp.ConnectionTimeoutError) as info:
             await s.get(url, timeout=aiohttp.ClientTimeout(connect=0.05))
+        assert isinstance(info.value.__cause__, TimeoutError)
         gate.opened.set()
-        await first
+        assert await first == "/"
+        # The timed-out waiter left the queue: the pool serves the next request.
+        async with asyncio.timeout(5):
+            assert await fetch(s, url) == "/"
 
 
 async def test_force_close(raw_server: RawServer) -> None:

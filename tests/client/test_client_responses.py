@@ -190,6 +190,18 @@ async def test_auto_decompress(raw_server: RawServer, coding: str) -> None:
         assert await resp.read() == encoded
 
 
+async def test_large_compressed_download_streams_without_a_cap(raw_server: RawServer) -> None:
+    """A gzip body that inflates past the server-side 64 MiB bomb limit still downloads."""
+    size = 70 * 1024 * 1024
+    encoded = gzip.compress(bytes(size), compresslevel=1)
+    url = await serve(raw_server, lambda r: response(200, encoded, [("Content-Encoding", "gzip")]))
+    total = 0
+    async with aiohttp.ClientSession() as s, s.get(url) as resp:
+        async for chunk in resp.content.iter_any():
+            total += len(chunk)
+    assert total == size
+
+
 async def test_corrupt_compression_is_payload_error(raw_server: RawServer) -> None:
     """B-049."""
     url = await serve(

@@ -355,8 +355,12 @@ class BaseConnector:
                 except ValueError:
                     pass
             raise
-        for trace in traces:
-            await trace.send_connection_queued_end()
+        try:
+            for trace in traces:
+                await trace.send_connection_queued_end()
+        except BaseException:
+            self._release_slot(key, slot)  # the slot is ours now: never keep it on failure
+            raise
 
     def _wake_waiters(self) -> None:
         """Hand free slots to the oldest waiters that may use them."""

@@ -154,9 +154,10 @@ class ResponseHandler(BaseProtocol):
             "max_line_size": self._max_line_size,
             "max_field_size": self._max_field_size,
             "chunk_ends": True,  # so that ClientResponse.content.readchunk() reports them
+            # The body is streamed to the user, who bounds what they keep; a fixed cap
+            # here would make large compressed downloads fail (None: no cap).
+            "max_decompressed_size": self._max_decompressed_size,
         }
-        if self._max_decompressed_size is not None:
-            kwargs["max_decompressed_size"] = self._max_decompressed_size
         self._parser = HttpResponseParser(**kwargs)
         self._payload = None
         self._on_complete = on_complete

@@ -37,7 +37,7 @@ import re
 from typing import Any, Final, NoReturn, TypeAlias
 
 import httptools
-from multidict import CIMultiDict, CIMultiDictProxy
+from multidict import CIMultiDict, CIMultiDictProxy, istr
 from yarl import URL
 
 from ..hdrs import METH_CONNECT, METH_HEAD, METH_OPTIONS
@@ -79,7 +79,6 @@ __all__ = (
 )
 
 
-
 class EndOfChunk:
     """Event: an HTTP chunk of a chunked body ended here (only with ``chunk_ends=True``).
 
@@ -107,6 +106,15 @@ _OWS: Final = b" \t"
 # RFC 9112 §4: reason-phrase = 1*( HTAB / SP / VCHAR / obs-text ).
 _BAD_REASON: Final = re.compile(rb"[\x00-\x08\x0a-\x1f\x7f]")
 _END: Final = EndOfMessage(None)
+# istr keys: a multidict looks them up without case-folding them first.
+_HOST: Final = istr("Host")
+_CONTENT_LENGTH: Final = istr("Content-Length")
+_TRANSFER_ENCODING: Final = istr("Transfer-Encoding")
+_CONTENT_ENCODING: Final = istr("Content-Encoding")
+_new_tuple: Final = tuple.__new__
+# Request URLs of recent origin-form targets, by target (bounded; cleared when full).
+_ORIGIN_URLS: dict[str, URL] = {}
+_ORIGIN_URLS_MAX: Final = 512
 
 # The exception classes exactly as the compiled parser raises them. Under some import
 # hooks (coverage's tracer) ``httptools.HttpParserError`` ends up a different class
@@ -292,9 +300,9 @@ class _ParserBase:
         self, headers: CIMultiDictProxy[str], version: HttpVersion, is_request: bool
     ) -> bool:
         """Validate Transfer-Encoding (llhttp checked the rest); return ``chunked``."""
-        te = headers.get("Transfer-Encoding")
+        te = headers.get(_TRANSFER_ENCODING)
         if te is None:
-            if "Content-Length" in headers:
+            if _CONTENT_LENGTH in headers:
                 self._framing = _LENGTH
             return False
         if version == HttpVersion10:
@@ -321,7 +329,7 @@ class _ParserBase:
             length = int(headers["Content-Length"])
             if length > self.max_body_size:
                 raise PayloadTooLarge(f"Body of {length} bytes exceeds {self.max_body_size}")
-        encoding = headers.get("Content-Encoding")
+        encoding = headers.get(_CONTENT_ENCODING)
         if encoding is None:
             return None
         compression = normalize_encoding(encoding)
@@ -473,28 +481,28 @@ class HttpRequestParser(_ParserBase):
         self._url = b""
         url = _build_url(method, target)
         chunked = self._framing_of(headers, version, True)
-        if len(headers.getall("Host", ())) > 1:
+        if len(raw_headers) > 1 and len(headers.getall(_HOST, ())) > 1:
             raise InvalidHeader("Host", "Duplicate Host header")
         compression = self._setup_body(headers)
         upgrade = c.should_upgrade()
         if upgrade and method != METH_CONNECT and self._framing:
             if chunked:
                 raise BadHttpMessage("Upgrade request with a chunked body is not supported")
-            self._upgrade_body_left = int(headers["Content-Length"])
-        self._events.append(
-            RawRequestMessage(
-                method,
-                target,
-                version,
-                headers,
-                raw_headers,
-                not c.should_keep_alive(),
-                compression,
-                upgrade,
-                chunked,
-                url,
-            )
+            self._upgrade_body_left = int(headers[_CONTENT_LENGTH])
+        # tuple.__new__ skips the named tuple's Python-level __new__ (same object).
+        message = (
+            method,
+            target,
+            version,
+            headers,
+            raw_headers,
+            not c.should_keep_alive(),
+            compression,
+            upgrade,
+            chunked,
+            url,
         )
+        self._events.append(_new_tuple(RawRequestMessage, message))
 
     def on_message_complete(self) -> None:
         if self._upgrade_body_left:
@@ -529,9 +537,16 @@ def _build_url(method: str, target: str) -> URL:
     if target[0] == "/":
         if method == METH_CONNECT:
             raise InvalidURLError("CONNECT needs an authority-form target")
-        # origin-form; building from parts keeps "//host/x" a path, never an authority.
-        path, _, query = target.partition("?")
-        return URL.build(path=path, query_string=query, encoded=True)
+        # URLs are immutable: the origin-form ones of recent requests are shared.
+        url = _ORIGIN_URLS.get(target)
+        if url is None:
+            # Building from parts keeps "//host/x" a path, never an authority.
+            path, _, query = target.partition("?")
+            url = URL.build(path=path, query_string=query, encoded=True)
+            if len(_ORIGIN_URLS) >= _ORIGIN_URLS_MAX:
+                _ORIGIN_URLS.clear()
+            _ORIGIN_URLS[target] = url
+        return url
     try:
         if method == METH_CONNECT:
             url = URL.build(authority=target, encoded=True)
