@@ -155,6 +155,23 @@ async def test_no_100_continue_when_the_body_is_not_wanted() -> None:
     assert b"100 Continue" not in data
 
 
+async def test_oversized_declared_body_is_refused_without_100_continue() -> None:
+    async def handler(request: web.BaseRequest) -> web.StreamResponse:
+        await request.read()
+        return web.Response()
+
+    async with serve(handler) as srv:  # client_max_size defaults to 1 MiB
+        conn = await srv.connect()
+        conn.send(
+            b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 2000000\r\n"
+            b"Expect: 100-continue\r\n\r\n"
+        )
+        data = await conn.read_all()
+        await conn.close()
+    assert data.startswith(b"HTTP/1.1 413 ")
+    assert b"100 Continue" not in data
+
+
 async def test_unknown_expectation_gets_417() -> None:
     called = []
 

@@ -630,11 +630,12 @@ class BaseRequest(MutableMapping[str, Any]):
         """
         if self._read_bytes is not None:
             return self._read_bytes
-        self._send_continue()
         limit = self._client_max_size
         declared = self.content_length
         if limit and declared is not None and declared > limit:
+            # Refuse before inviting the upload with "100 Continue".
             raise HTTPRequestEntityTooLarge(max_size=limit, actual_size=declared)
+        self._send_continue()
         parts: list[bytes] = []
         size = 0
         payload = self._payload
@@ -754,7 +755,7 @@ class Request(BaseRequest):
         match_info = self._match_info
         if match_info is None:
             return False
-        for app in match_info.apps:
+        for app in match_info.apps:  # noqa: SIM110  (a plain loop: no generator per call)
             if app._on_response_prepare:
                 return True
         return False
