@@ -108,6 +108,7 @@ class GunicornWebWorker(base.Worker):  # type: ignore[misc]
 
     async def _serve(self) -> None:
         self._wakeup = asyncio.Event()
+        self._install_loop_signals()
         notifier = asyncio.create_task(self._keep_notifying())
         try:
             runner = await self._make_runner()
@@ -120,6 +121,8 @@ class GunicornWebWorker(base.Worker):  # type: ignore[misc]
                     site = SockSite(runner, raw, ssl_context=ssl_context, backlog=self.cfg.backlog)
                     await site.start()
                 self._serving = True
+                if runner.server is not None and self.max_requests < sys.maxsize:
+                    self._count_requests(runner.server)
                 await self._wait_for_stop(runner.server)
             finally:
                 if self._quick and runner.server is not None:
@@ -127,6 +130,21 @@ class GunicornWebWorker(base.Worker):  # type: ignore[misc]
                 await runner.cleanup()
         finally:
             notifier.cancel()
+
+    def _count_requests(self, server: Server) -> None:
+        """Stop right after the ``max_requests``-th request, not at the next poll."""
+        handler = server.request_handler
+
+        async def counting_handler(request: BaseRequest) -> StreamResponse:
+            try:
+                return await handler(request)
+            finally:
+                if self.alive and server.requests_count >= self.max_requests:
+                    self.alive = False
+                    self.log.info("Max requests, shutting down: %s", self)
+                    self._wake()
+
+        server.request_handler = counting_handler
 
     async def _keep_notifying(self) -> None:
         """Tell the arbiter we are alive, also during a long graceful shutdown."""
@@ -177,13 +195,8 @@ class GunicornWebWorker(base.Worker):  # type: ignore[misc]
 
     # -- signals -------------------------------------------------------------------------
 
-    def init_signals(self) -> None:
-        """Handle gunicorn's worker signals on the event loop, not at random bytecodes."""
-        loop = self.loop
-        assert loop is not None
-        for sig in self.SIGNALS:
-            signal.signal(sig, signal.SIG_DFL)
-        handlers = {
+    def _signal_handlers(self) -> dict[int, Callable[[int, FrameType | None], None]]:
+        return {
             signal.SIGQUIT: self.handle_quit,
             signal.SIGTERM: self.handle_exit,
             signal.SIGINT: self.handle_quit,
@@ -191,7 +204,25 @@ class GunicornWebWorker(base.Worker):  # type: ignore[misc]
             signal.SIGUSR1: self.handle_usr1,
             signal.SIGABRT: self.handle_abort,
         }
-        for sig, handler in handlers.items():
+
+    def init_signals(self) -> None:
+        """Until the loop runs (the app is still loading): handlers that record the request.
+
+        Signal handlers registered on a loop that is not running yet may not fire
+        (uvloop only listens while it runs), so plain handlers cover the start-up and
+        :meth:`_install_loop_signals` takes over once the loop runs.
+        """
+        for sig in self.SIGNALS:
+            signal.signal(sig, signal.SIG_DFL)
+        for sig, handler in self._signal_handlers().items():
+            signal.signal(sig, handler)
+        signal.siginterrupt(signal.SIGTERM, False)
+        signal.siginterrupt(signal.SIGUSR1, False)
+
+    def _install_loop_signals(self) -> None:
+        """Handle the signals on the running loop, never in the middle of a callback."""
+        loop = asyncio.get_running_loop()
+        for sig, handler in self._signal_handlers().items():
             loop.add_signal_handler(sig, handler, sig, None)
 
     def _wake(self) -> None:

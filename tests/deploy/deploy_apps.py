@@ -19,6 +19,10 @@ async def pid(request: web.Request) -> web.Response:
 
 
 async def slow(request: web.Request) -> web.Response:
+    mark = request.query.get("mark")
+    if mark:  # tells the test that the request is being handled now
+        with open(mark, "w"):
+            pass
     await asyncio.sleep(float(request.query.get("delay", "0.5")))
     return web.Response(text=f"slow done {os.getpid()}")
 

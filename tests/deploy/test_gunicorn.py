@@ -18,11 +18,11 @@ pytest.importorskip("gunicorn")
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux /proc")
 
 
-def gunicorn(spawn, app: str, port: int, *options: str):
+def gunicorn(spawn, app: str, port: int, *options: str, worker: str = "GunicornWebWorker"):
     return spawn(
         sys.executable, "-m", "gunicorn", app,
         "--bind", f"127.0.0.1:{port}",
-        "--worker-class", "heron.worker.GunicornWebWorker",
+        "--worker-class", f"heron.worker.{worker}",
         "--no-control-socket",
         *options,
     )  # fmt: skip
@@ -32,7 +32,9 @@ def booted(proc, count: int) -> set[int]:
     return wait_for(lambda: (c := children(proc.pid)) and len(c) == count and c, timeout=15)
 
 
-def test_two_workers_serve_a_killed_one_is_replaced_and_sigterm_is_graceful(spawn) -> None:
+def test_two_workers_serve_a_killed_one_is_replaced_and_sigterm_is_graceful(
+    spawn, tmp_path
+) -> None:
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     proc = gunicorn(spawn, "deploy_apps:app_factory", port, "--workers", "2")
@@ -49,9 +51,11 @@ def test_two_workers_serve_a_killed_one_is_replaced_and_sigterm_is_graceful(spaw
         assert response is not None and int(response.text) in replaced
 
     answers: list[Reply | None] = []
-    slow = threading.Thread(target=lambda: answers.append(get(url + "/slow?delay=0.8")))
+    mark = tmp_path / "in-flight"
+    slow_url = f"{url}/slow?delay=0.8&mark={mark}"
+    slow = threading.Thread(target=lambda: answers.append(get(slow_url)))
     slow.start()
-    time.sleep(0.3)
+    wait_for(mark.exists, timeout=10)  # the request is being handled
     proc.send_signal(signal.SIGTERM)
     slow.join(10)
     _, stderr = proc.communicate(timeout=15)
@@ -60,7 +64,7 @@ def test_two_workers_serve_a_killed_one_is_replaced_and_sigterm_is_graceful(spaw
     assert "Traceback" not in stderr
 
 
-def test_max_requests_access_log_and_quick_shutdown(spawn) -> None:
+def test_max_requests_access_log_and_quick_shutdown(spawn, tmp_path) -> None:
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     log_format = "%(h)s %(m)s %(U)s %(q)s %(s)s %({x-test}i)s %(p)s %(missing)s"
@@ -79,9 +83,10 @@ def test_max_requests_access_log_and_quick_shutdown(spawn) -> None:
 
     # SIGINT is gunicorn's quick shutdown: a request in progress is not waited for.
     answers: list[Reply | None] = []
-    slow = threading.Thread(target=lambda: answers.append(get(url + "/slow?delay=5")))
+    mark = tmp_path / "in-flight"
+    slow = threading.Thread(target=lambda: answers.append(get(f"{url}/slow?delay=5&mark={mark}")))
     slow.start()
-    time.sleep(0.3)
+    wait_for(mark.exists, timeout=10)
     started = time.monotonic()
     proc.send_signal(signal.SIGINT)
     stdout, _ = proc.communicate(timeout=15)
@@ -91,7 +96,8 @@ def test_max_requests_access_log_and_quick_shutdown(spawn) -> None:
     assert f"127.0.0.1 GET / a=1 200 - <{first}> -" in stdout
 
 
-def test_tls_settings_and_a_wsgi_app(spawn, tmp_path) -> None:
+def test_tls_settings_and_a_wsgi_app_on_the_uvloop_worker(spawn, tmp_path) -> None:
+    pytest.importorskip("uvloop")
     ca = trustme.CA()
     cert = ca.issue_cert("127.0.0.1")
     certfile, keyfile = tmp_path / "cert.pem", tmp_path / "key.pem"
@@ -103,6 +109,7 @@ def test_tls_settings_and_a_wsgi_app(spawn, tmp_path) -> None:
         "--certfile", str(certfile),
         "--keyfile", str(keyfile),
         "--workers", "2",
+        worker="GunicornUVLoopWebWorker",
     )  # fmt: skip
     context = ssl.create_default_context()
     ca.configure_trust(context)

@@ -35,16 +35,18 @@ def pids_seen(url: str, attempts: int = 200) -> set[str]:
     return seen
 
 
-def test_two_workers_share_the_port_and_stop_gracefully(spawn) -> None:
+def test_two_workers_share_the_port_and_stop_gracefully(spawn, tmp_path) -> None:
     proc, url = start_workers(spawn, "reuseport")
     workers = children(proc.pid)
     assert pids_seen(url) == {str(pid) for pid in workers}
 
     # A request in flight when the supervisor is told to stop still gets its answer.
     answers: list[Reply | None] = []
-    slow = threading.Thread(target=lambda: answers.append(get(url + "/slow?delay=0.8")))
+    mark = tmp_path / "in-flight"
+    slow_url = f"{url}/slow?delay=0.8&mark={mark}"
+    slow = threading.Thread(target=lambda: answers.append(get(slow_url)))
     slow.start()
-    time.sleep(0.3)
+    wait_for(mark.exists, timeout=10)  # the request is being handled
     proc.send_signal(signal.SIGTERM)
     slow.join(10)
     stdout, stderr = proc.communicate(timeout=15)
@@ -130,3 +132,13 @@ def test_command_line_workers(spawn) -> None:
     stdout, stderr = proc.communicate(timeout=15)
     assert proc.returncode == 0, stderr
     assert "with 2 worker processes" in stdout
+
+
+def test_bad_worker_arguments_are_refused_before_binding() -> None:
+    from heron import web
+
+    app = web.Application()
+    with pytest.raises(ValueError, match="positive integer"):
+        web.run_app(app, port=free_port(), workers=0)
+    with pytest.raises(ValueError, match="loop"):
+        web.run_app(app, port=free_port(), workers=2, loop=object())  # type: ignore[arg-type]

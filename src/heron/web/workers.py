@@ -385,6 +385,15 @@ def _watch_parent(parent: int) -> None:
     threading.Thread(target=watch, name="heron-parent-watch", daemon=True).start()
 
 
+def _check_arguments(workers: Any, loop: Any) -> None:
+    if not isinstance(workers, int) or isinstance(workers, bool) or workers < 1:
+        raise ValueError(f"workers must be a positive integer, got {workers!r}")
+    if loop is not None:
+        raise ValueError("run_app(workers=N) starts one event loop per process; drop loop=")
+    if not hasattr(os, "fork"):  # pragma: no cover - Windows
+        raise RuntimeError("run_app(workers=N) needs os.fork(); use one process per core")
+
+
 def run_workers(
     app: Any,
     workers: int,
@@ -408,12 +417,7 @@ def run_workers(
     (``keepalive_timeout``, ``access_log``, ``use_uvloop``, ...) go to ``run_app`` in
     each worker. Workers always handle SIGINT/SIGTERM (that is how they are stopped).
     """
-    if not isinstance(workers, int) or isinstance(workers, bool) or workers < 1:
-        raise ValueError(f"workers must be a positive integer, got {workers!r}")
-    if loop is not None:
-        raise ValueError("run_app(workers=N) starts one event loop per process; drop loop=")
-    if not hasattr(os, "fork"):  # pragma: no cover - Windows
-        raise RuntimeError("run_app(workers=N) needs os.fork(); use one process per core")
+    _check_arguments(workers, loop)
     run_app_kwargs.pop("handle_signals", None)
     listeners = _bind_all(
         host=host,
