@@ -135,3 +135,13 @@ class Signal(FrozenList[_Receiver]):
 
     def __repr__(self) -> str:
         return f"<Signal owner={self._owner!r}, frozen={self._frozen}, receivers={self._items!r}>"
+
+
+def __getattr__(name: str) -> Any:
+    """0.x ``BaseSignal``, ``DebugSignal``, ``PreSignal``, ``PostSignal`` (deprecated),
+    loaded lazily from :mod:`heron.legacy.signals`; see ``docs/legacy.md``."""
+    if name not in ("BaseSignal", "DebugSignal", "PreSignal", "PostSignal"):
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from .legacy.signals import lookup
+
+    return lookup(name)

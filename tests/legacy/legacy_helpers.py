@@ -38,3 +38,28 @@ async def read_response(reader: asyncio.StreamReader) -> tuple[bytes, dict[str, 
             headers[name.strip().lower()] = value.strip()
     body = await reader.readexactly(int(headers.get("content-length", "0")))
     return lines[0].encode(), headers, body
+
+
+class WebServer:
+    """A heron ``web.Application`` served on 127.0.0.1 (a free port) while in ``async with``."""
+
+    def __init__(self, app: Any) -> None:
+        from heron import web
+
+        self.runner = web.AppRunner(app)
+        self.port = 0
+
+    async def __aenter__(self) -> WebServer:
+        from heron import web
+
+        await self.runner.setup()
+        site = web.TCPSite(self.runner, "127.0.0.1", 0)
+        await site.start()
+        self.port = self.runner.addresses[0][1]
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.runner.cleanup()
+
+    def url(self, path: str = "/", scheme: str = "http") -> str:
+        return f"{scheme}://127.0.0.1:{self.port}{path}"

@@ -161,7 +161,12 @@ class BaseConnector:
         enable_cleanup_closed: bool = False,
         loop: asyncio.AbstractEventLoop | None = None,
         timeout_ceil_threshold: float = 5,
+        share_cookies: bool | None = None,
     ) -> None:
+        if share_cookies is not None:  # 0.x argument: accepted, ignored (docs/legacy.md)
+            from ..legacy.client import share_cookies_given
+
+            share_cookies_given()
         if force_close:
             if keepalive_timeout is not ... and keepalive_timeout is not None:
                 raise ValueError("keepalive_timeout cannot be set if force_close is True")

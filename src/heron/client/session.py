@@ -8,6 +8,7 @@ import sys
 import traceback
 import warnings
 from collections.abc import Awaitable, Callable, Iterable, Mapping
+from http.cookies import SimpleCookie
 from types import TracebackType
 from typing import Any
 
@@ -605,6 +606,13 @@ class ClientSession:
     def cookie_jar(self) -> AbstractCookieJar:
         """The cookie jar."""
         return self._cookie_jar
+
+    @property
+    def cookies(self) -> SimpleCookie:
+        """Deprecated 0.x view of :attr:`cookie_jar` as a ``SimpleCookie`` (see legacy.md)."""
+        from ..legacy.client import session_cookies
+
+        return session_cookies(self)
 
     @property
     def version(self) -> HttpVersion:

@@ -85,9 +85,14 @@ class TCPConnector(BaseConnector):
         resolver: AbstractResolver | None = None,
         happy_eyeballs_delay: float | None = 0.25,
         interleave: int | None = None,
+        resolve: bool | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        if resolve is not None:  # 0.x name of use_dns_cache (docs/legacy.md)
+            from ..legacy.client import resolve_given
+
+            use_dns_cache = resolve_given(resolve)
         self._ssl: SSLSetting = _merge_ssl(ssl, verify_ssl, ssl_context, fingerprint)
         self._resolver_owner = resolver is None
         self._resolver: AbstractResolver = resolver or DefaultResolver(loop=self._loop)
@@ -121,6 +126,29 @@ class TCPConnector(BaseConnector):
     def cached_hosts(self) -> Mapping[tuple[str, int], list[ResolveResult]]:
         """A read-only view of the DNS cache: ``(host, port) -> addresses``."""
         return types.MappingProxyType({k: v[0] for k, v in self._cached.items()})
+
+    @property
+    def resolve(self) -> bool:
+        """Deprecated 0.x name of :attr:`use_dns_cache`."""
+        from ..legacy.client import connector_alias
+
+        connector_alias(self, "resolve", "use_dns_cache")
+        return self._use_dns_cache
+
+    @property
+    def resolved_hosts(self) -> Mapping[tuple[str, int], list[ResolveResult]]:
+        """Deprecated 0.x name of :attr:`cached_hosts`."""
+        from ..legacy.client import connector_alias
+
+        connector_alias(self, "resolved_hosts", "cached_hosts")
+        return self.cached_hosts
+
+    def clear_resolved_hosts(self, host: str | None = None, port: int | None = None) -> None:
+        """Deprecated 0.x name of :meth:`clear_dns_cache`."""
+        from ..legacy.client import connector_alias
+
+        connector_alias(self, "clear_resolved_hosts()", "clear_dns_cache()")
+        self.clear_dns_cache(host, port)
 
     def clear_dns_cache(self, host: str | None = None, port: int | None = None) -> None:
         """Forget ``(host, port)``'s addresses, or every cached address."""

@@ -40,6 +40,14 @@ TOP_LEVEL: dict[str, tuple[str, str, str | None]] = {
     "Request": ("protocol", "Request", "heron.ClientSession.request()"),
     "HttpMessage": ("protocol", "HttpMessage", "heron.web.StreamResponse"),
     "upstr": ("helpers", "upstr", "heron.istr"),
+    "ws_connect": ("ws_client", "ws_connect", None),
+    "FlowControlStreamReader": ("helpers", "FlowControlStreamReader", "heron.StreamReader"),
+    "ChunksQueue": ("helpers", "ChunksQueue", "heron.streams.ChunksQueue"),
+    "FlowControlChunksQueue": (
+        "helpers",
+        "FlowControlChunksQueue",
+        "heron.streams.FlowControlChunksQueue",
+    ),
 }
 
 

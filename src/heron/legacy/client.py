@@ -25,18 +25,20 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Generator
+from http.cookies import SimpleCookie
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from yarl import URL
 
 from .. import hdrs
+from ..client.abc import AbstractCookieJar
 from ..client.connector import BaseConnector, Connection
 from ..client.response import ClientResponse
 from ..client.session import ClientSession
 from ..client.tcp import TCPConnector
 from ..helpers import BasicAuth
-from ._deprecation import warn_deprecated
+from ._deprecation import warn_deprecated, warn_deprecated_by_caller
 
 if TYPE_CHECKING:
     from ..client.reqrep import ClientRequest
@@ -46,6 +48,7 @@ if TYPE_CHECKING:
 __all__ = (
     "OneShotResponse",
     "ProxyConnector",
+    "SessionCookies",
     "delete",
     "get",
     "head",
@@ -235,3 +238,60 @@ class ProxyConnector(TCPConnector):
             req.update_proxy(self._proxy, self._proxy_auth, req.proxy_headers)
             req._connection_key = None  # the pool key includes the proxy
         return await super().connect(req, traces, timeout)
+
+
+# -- ClientSession.cookies (0.x): a SimpleCookie view of the jar ---------------------------
+
+
+class SessionCookies(SimpleCookie):
+    """``session.cookies`` (0.x): the jar's cookies as a :class:`http.cookies.SimpleCookie`.
+
+    A snapshot built from ``session.cookie_jar`` when the property is read (a name held
+    by several domains shows one of them). Setting or deleting a name writes through to
+    the jar: ``session.cookies["a"] = "b"`` stores a cookie sent to every host, as 0.x
+    session cookies were; ``del session.cookies["a"]`` removes every cookie named
+    ``a``. Changing a morsel's attributes in place does not reach the jar.
+    """
+
+    def __init__(self, jar: AbstractCookieJar) -> None:
+        super().__init__()
+        self._jar = jar
+        for morsel in jar:
+            dict.__setitem__(self, morsel.key, morsel.copy())
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        super().__setitem__(key, value)
+        self._jar.update_cookies({key: self[key].copy()})
+
+    def __delitem__(self, key: str) -> None:
+        super().__delitem__(key)
+        self._jar.clear(lambda morsel: morsel.key == key)
+
+
+def session_cookies(session: ClientSession) -> SessionCookies:
+    """``session.cookies`` (deprecated): see :class:`SessionCookies`."""
+    warn_deprecated_by_caller("ClientSession.cookies", "session.cookie_jar")
+    return SessionCookies(session.cookie_jar)
+
+
+# -- connector arguments and methods of 0.x -----------------------------------------------
+
+
+def share_cookies_given() -> None:
+    """``BaseConnector(share_cookies=...)``: accepted and ignored, with a warning."""
+    warn_deprecated_by_caller(
+        "BaseConnector(share_cookies=...)",
+        "one CookieJar passed to each ClientSession(cookie_jar=...)",
+    )
+
+
+def resolve_given(resolve: bool) -> bool:
+    """``TCPConnector(resolve=...)``: the old name of ``use_dns_cache``."""
+    warn_deprecated_by_caller("TCPConnector(resolve=...)", "TCPConnector(use_dns_cache=...)")
+    return resolve
+
+
+def connector_alias(connector: TCPConnector, old: str, new: str) -> None:
+    """Warn that ``connector.<old>`` is deprecated in favour of ``connector.<new>``."""
+    name = type(connector).__name__
+    warn_deprecated_by_caller(f"{name}.{old}", f"{name}.{new}")

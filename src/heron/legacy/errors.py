@@ -54,6 +54,7 @@ __all__ = (
     "ServerDisconnectedError",
     "WSClientDisconnectedError",
     "WSServerHandshakeError",
+    "WebSocketDisconnectedError",
 )
 
 
@@ -95,10 +96,21 @@ ClientRequestError = ClientConnectionError
 
 
 class WSClientDisconnectedError(ClientDisconnectedError):
-    """0.x (already deprecated then): the WebSocket peer went away.
+    """0.x (already deprecated then): the WebSocket closed; ``code`` and ``message``
+    are the close code and reason (0.12's ``WebSocketDisconnectedError``).
 
-    Never raised by heron: ``receive()`` returns a ``CLOSED``/``CLOSE`` message instead.
+    Modern ``receive()`` never raises it (it returns a ``CLOSE``/``CLOSED`` message);
+    only the 0.12-era ``WebSocketResponse.receive_msg()`` and ``wait_closed()`` do.
     """
+
+    def __init__(self, code: int | None = None, message: str | bytes | None = None) -> None:
+        super().__init__(f"WebSocket closed (code={code}, message={message!r})")
+        self.code = code
+        self.message = message
+
+
+WebSocketDisconnectedError = WSClientDisconnectedError
+"""0.12 name of :class:`WSClientDisconnectedError`."""
 
 
 REPLACEMENTS: dict[str, tuple[type[BaseException], str]] = {
@@ -125,6 +137,10 @@ REPLACEMENTS: dict[str, tuple[type[BaseException], str]] = {
     "WSServerHandshakeError": (WSServerHandshakeError, "heron.WSServerHandshakeError"),
     "WSClientDisconnectedError": (
         WSClientDisconnectedError,
+        "WSMsgType.CLOSED messages from receive()",
+    ),
+    "WebSocketDisconnectedError": (
+        WebSocketDisconnectedError,
         "WSMsgType.CLOSED messages from receive()",
     ),
 }

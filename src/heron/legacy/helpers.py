@@ -1,4 +1,4 @@
-"""0.x helpers: ``heron.Timeout`` and ``upstr``."""
+"""0.x helpers: ``heron.Timeout``, ``upstr`` and the old top-level stream names."""
 
 from __future__ import annotations
 
@@ -7,9 +7,10 @@ import asyncio
 from multidict import istr
 
 from .. import helpers
+from ..streams import ChunksQueue, FlowControlChunksQueue, FlowControlStreamReader
 from ._deprecation import warn_deprecated
 
-__all__ = ("Timeout", "upstr")
+__all__ = ("ChunksQueue", "FlowControlChunksQueue", "FlowControlStreamReader", "Timeout", "upstr")
 
 upstr = istr
 """0.x name of :class:`multidict.istr` (a case-insensitive ``str``)."""

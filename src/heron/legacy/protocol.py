@@ -42,7 +42,6 @@ from ..http.models import (
     RawRequestMessage,
     RawResponseMessage,
 )
-from ..http.parser import HttpRequestParser, HttpResponseParser
 from ..http.reasons import reason_phrase
 from ..http.serializer import (
     serialize_chunk,
@@ -50,9 +49,17 @@ from ..http.serializer import (
     serialize_request_head,
     serialize_response_head,
 )
+from .http_parsers import (
+    HttpPayloadParser,
+    HttpPrefixParser,
+    HttpRequestParser,
+    HttpResponseParser,
+)
 
 __all__ = (
     "HttpMessage",
+    "HttpPayloadParser",
+    "HttpPrefixParser",
     "HttpRequestParser",
     "HttpResponseParser",
     "HttpVersion",

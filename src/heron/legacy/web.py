@@ -1,4 +1,5 @@
-"""0.x server-side aliases: ``app.make_handler()``, ``app.finish()``, ``register_on_finish``.
+"""0.x server-side aliases: ``app.make_handler()``, ``app.finish()``, ``register_on_finish``,
+``resp.start()``, ``route.url()``, ``ws.receive_msg()``/``ws.wait_closed()``.
 
 :class:`heron.web.Application` keeps the old methods as one-line wrappers over the
 functions here, so ``web/app.py`` stays about the modern API.
@@ -24,15 +25,26 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from ..web.server import Server
+from ..ws.models import WSMessage, WSMsgType
 from ._deprecation import warn_deprecated
+from .errors import WebSocketDisconnectedError
 
 if TYPE_CHECKING:
     from ..web.app import Application
     from ..web.request import BaseRequest
     from ..web.response import StreamResponse
+    from ..web.websocket import WebSocketResponse
     from ..writer import AbstractStreamWriter
 
-__all__ = ("LegacyServer", "finish", "make_handler", "register_on_finish", "start_response")
+__all__ = (
+    "LegacyServer",
+    "finish",
+    "make_handler",
+    "receive_msg",
+    "register_on_finish",
+    "start_response",
+    "wait_closed",
+)
 
 
 class LegacyServer(Server):
@@ -143,3 +155,54 @@ def resource_url(target: Any, parts: Any, query: Any, kwargs: dict[str, Any]) ->
             query = query.removeprefix("?")
         url = url.with_query(query)
     return str(url)
+
+
+# -- WebSocketResponse.receive_msg() / wait_closed() (0.12) --------------------------------
+
+_WS_END = (WSMsgType.CLOSE, WSMsgType.CLOSING, WSMsgType.CLOSED, WSMsgType.ERROR)
+
+
+def _disconnected(ws: WebSocketResponse, msg: WSMessage) -> WebSocketDisconnectedError:
+    """The 0.12 error for the end of ``ws``, with the close code and reason."""
+    if msg.type is WSMsgType.CLOSE:
+        return WebSocketDisconnectedError(msg.data, msg.extra)
+    error = WebSocketDisconnectedError(ws.close_code)
+    if msg.type is WSMsgType.ERROR:
+        error.__cause__ = msg.data
+    return error
+
+
+async def receive_msg(ws: WebSocketResponse) -> WSMessage:
+    """``ws.receive_msg()`` (0.12): ``receive()``, raising at the end of the socket.
+
+    Returns data messages (and PING/PONG with ``autoping=False``); where ``receive()``
+    returns CLOSE, CLOSING, CLOSED or ERROR it raises
+    :class:`~heron.errors.WebSocketDisconnectedError` with the close ``code`` and
+    ``message`` (an ERROR is its ``__cause__``).
+    """
+    warn_deprecated("WebSocketResponse.receive_msg()", "WebSocketResponse.receive()", stacklevel=4)
+    msg = await ws.receive()
+    if msg.type in _WS_END:
+        raise _disconnected(ws, msg)
+    return msg
+
+
+async def wait_closed(ws: WebSocketResponse) -> None:
+    """``ws.wait_closed()`` (0.12): for a task that only writes, wait for the end.
+
+    Reads (and drops) incoming data messages until the closing handshake is over, by
+    either side, then raises :class:`~heron.errors.WebSocketDisconnectedError` with the
+    close code, as 0.12 did. Only one task may read: do not call it while another task
+    receives.
+    """
+    warn_deprecated(
+        "WebSocketResponse.wait_closed()", "async for msg in ws (or receive())", stacklevel=4
+    )
+    while True:
+        msg = await ws.receive()
+        if msg.type in _WS_END:
+            if msg.type is WSMsgType.CLOSE and not ws.closed:
+                await ws.close()  # autoclose=False: finish the handshake ourselves
+            # A close() running in the writing task: let its handshake finish first.
+            await ws._conn().wait_closed()
+            raise _disconnected(ws, msg)

@@ -90,3 +90,13 @@ from .cli import main  # noqa: E402
 from .wsgi import WSGIHandler, wsgi_app  # noqa: E402
 
 __all__ += ("WSGIHandler", "main", "wsgi_app")
+
+
+def __getattr__(name: str) -> object:
+    """0.x route classes (``PlainRoute``, ``DynamicRoute``, ``StaticRoute``), loaded
+    lazily from :mod:`heron.legacy.routes` with a DeprecationWarning (docs/legacy.md)."""
+    if name not in ("PlainRoute", "DynamicRoute", "StaticRoute"):
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from ..legacy.routes import lookup
+
+    return lookup(name)

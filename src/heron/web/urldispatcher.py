@@ -241,6 +241,12 @@ class UrlDispatcher(AbstractRouter, Mapping[str, AbstractResource]):
         self._resources.append(resource)
         self._index = None
 
+    def register_route(self, route: Any) -> None:
+        """Deprecated 0.x: register a route's resource (use :meth:`register_resource`)."""
+        from ..legacy.routes import register_route
+
+        register_route(self, route)
+
     def add_resource(self, path: str, *, name: str | None = None) -> Resource:
         """Return a resource for ``path``, reusing the last one when it is the same."""
         if path and not path.startswith("/"):

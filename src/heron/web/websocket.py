@@ -34,6 +34,7 @@ from ..ws import (
     WebSocketWriter,
     WSCloseCode,
     WSHandshakeError,
+    WSMessage,
     server_handshake,
 )
 from .exceptions import HTTPBadRequest, HTTPException, HTTPMethodNotAllowed, HTTPUpgradeRequired
@@ -202,6 +203,18 @@ class WebSocketResponse(StreamResponse, WebSocketAPI):
             "use .can_prepare() instead of .can_start()", DeprecationWarning, stacklevel=2
         )
         return self.can_prepare(request)
+
+    async def receive_msg(self) -> WSMessage:
+        """Deprecated 0.12 spelling of `receive()` that raises at the end (legacy.md)."""
+        from ..legacy.web import receive_msg
+
+        return await receive_msg(self)
+
+    async def wait_closed(self) -> None:
+        """Deprecated 0.12: wait for the close, then raise (see docs/legacy.md)."""
+        from ..legacy.web import wait_closed
+
+        await wait_closed(self)
 
     async def _ready(self) -> WSConnection:
         task = self._start_task
