@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck pytest bench clean
+.PHONY: run test lint typecheck peers pytest bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -22,7 +22,23 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy src
 
-pytest: $(STAMP)
+# Real peers the interop tests drive (the browser WebSocket test, the curl uploads), from
+# Debian: installed when missing and we may (root with apt-get). Never fails the build:
+# without them those tests are skipped, each with its reason.
+PEER_PACKAGES := chromium curl
+
+peers:
+	@missing=""; for pkg in $(PEER_PACKAGES); do \
+	  command -v $$pkg >/dev/null 2>&1 || missing="$$missing $$pkg"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing$$missing from Debian for the interop tests"; \
+	    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; } \
+	      || echo "apt-get failed:$$missing missing, the tests that need it will be skipped"; \
+	  else echo "missing$$missing (apt-get install$$missing): the tests that need it will be skipped"; fi; \
+	fi
+
+pytest: $(STAMP) peers
 	$(BIN)/coverage run -m pytest -q
 	$(BIN)/coverage report
 

@@ -6,15 +6,19 @@ Run with ``make run`` (or ``python examples/demo.py``) and open http://127.0.0.1
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import html
 import pathlib
+import sys
 import time
 from typing import Any
 
-from heron import web
+from heron import BodyPartReader, web
 
 STATIC_DIR = pathlib.Path(__file__).with_name("static")
 NOTES = web.AppKey("notes", list)
+STREAM_DELAY = web.AppKey("stream_delay", float)
+UPLOAD_CHUNK = 2**16
 
 PAGE = """<!doctype html>
 <html>
@@ -102,22 +106,35 @@ async def stream(request: web.Request) -> web.StreamResponse:
     await resp.prepare(request)
     for i in range(1, 6):
         await resp.write(f"line {i} of 5\n".encode())
-        await asyncio.sleep(0.2)
+        await asyncio.sleep(request.app[STREAM_DELAY])
     await resp.write_eof()
     return resp
 
 
 @routes.post("/upload")
 async def upload(request: web.Request) -> web.Response:
-    """Receive a multipart file upload and report its size."""
-    data = await request.post()
-    field = data.get("file")
-    if not isinstance(field, web.FileField):
-        raise web.HTTPBadRequest(text="no file in the form")
-    size = len(field.file.read())
-    name = html.escape(field.filename or "?")
-    body = f"<h1>Received {name}</h1><p>{size} bytes, {html.escape(field.content_type)}</p>"
-    return web.Response(text=body, content_type="text/html")
+    """Receive a multipart file upload, streamed: report its name, size and SHA-256.
+
+    The parts are read chunk by chunk and only hashed, so an upload of any size passes
+    in a few kilobytes of memory (``request.post()`` would spool it to a temporary file).
+    """
+    reader = await request.multipart()
+    async for part in reader:
+        if not isinstance(part, BodyPartReader) or part.name != "file" or not part.filename:
+            continue  # other fields of the form are not needed here
+        digest = hashlib.sha256()
+        size = 0
+        while chunk := await part.read_chunk(UPLOAD_CHUNK):
+            digest.update(chunk)
+            size += len(chunk)
+        name = html.escape(part.filename)
+        ctype = html.escape(part.headers.get("Content-Type", "application/octet-stream"))
+        body = (
+            f"<h1>Received {name}</h1><p>{size} bytes, {ctype}</p>"
+            f"<p>sha256 <code>{digest.hexdigest()}</code></p><p><a href='/'>back</a></p>"
+        )
+        return web.Response(text=body, content_type="text/html")
+    raise web.HTTPBadRequest(text="no file in the form")
 
 
 @routes.view("/notes", name="notes")
@@ -146,8 +163,8 @@ async def timing(request: web.Request, handler: Any) -> web.StreamResponse:
     return response
 
 
-def make_app() -> web.Application:
-    """Build the demo application."""
+def make_app(*, stream_delay: float = 0.2) -> web.Application:
+    """Build the demo application (``stream_delay``: seconds between /stream's lines)."""
     app = web.Application(
         middlewares=[
             timing,
@@ -155,6 +172,7 @@ def make_app() -> web.Application:
         ]
     )
     app[NOTES] = []
+    app[STREAM_DELAY] = stream_delay
     app.add_routes(routes)
     app.router.add_static(
         "/static", STATIC_DIR, name="static", show_index=True, append_version=True
@@ -163,4 +181,5 @@ def make_app() -> web.Application:
 
 
 if __name__ == "__main__":
-    web.run_app(make_app(), host="127.0.0.1", port=8080)
+    # An optional first argument picks another port (the tests use a free one).
+    web.run_app(make_app(), host="127.0.0.1", port=int(sys.argv[1]) if sys.argv[1:] else 8080)
