@@ -163,8 +163,7 @@ async def test_oversized_declared_body_is_refused_without_100_continue() -> None
     async with serve(handler) as srv:  # client_max_size defaults to 1 MiB
         conn = await srv.connect()
         conn.send(
-            b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 2000000\r\n"
-            b"Expect: 100-continue\r\n\r\n"
+            b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 2000000\r\nExpect: 100-continue\r\n\r\n"
         )
         data = await conn.read_all()
         await conn.close()
