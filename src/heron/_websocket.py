@@ -51,6 +51,10 @@ _END_TYPES: Final = frozenset((WSMsgType.CLOSE, WSMsgType.CLOSING, WSMsgType.CLO
 ErrorFactory = Callable[[str], BaseException]
 
 
+_TEXT: Final = WSMsgType.TEXT
+_BINARY: Final = WSMsgType.BINARY
+
+
 def _size(msg: WSMessage) -> int:
     data = msg.data
     kind = type(data)
@@ -153,8 +157,23 @@ class WSConnection:
                 self._on_message(msg)
             self._fail(exc)
             return
+        pushed = False
         for msg in messages:
-            self._on_message(msg)
+            kind = msg[0]
+            if (kind is _TEXT or kind is _BINARY) and not (self._closing or self._closed):
+                # The common case (_push without the wake-up per message).
+                self._inbox.append(msg)
+                self._inbox_size += len(msg[1])
+                pushed = True
+            else:
+                self._on_message(msg)
+        if pushed:
+            if self._inbox_size > INBOX_LIMIT and not self._inbox_paused:
+                self._inbox_paused = True
+                self._protocol.pause_reading()
+            waiter = self._waiter
+            if waiter is not None and not waiter.done():
+                waiter.set_result(None)
 
     def connection_lost(self, exc: BaseException | None) -> None:
         """The transport closed: wake everybody; 1006 unless a close code is known."""
@@ -228,7 +247,12 @@ class WSConnection:
 
     def _pop(self) -> WSMessage:
         msg = self._inbox.popleft()
-        self._inbox_size -= _size(msg)
+        data = msg[1]
+        kind = type(data)
+        if kind is str or kind is bytes:  # _size(msg), without the call
+            self._inbox_size -= len(data)
+        else:
+            self._inbox_size -= _size(msg)
         if self._inbox_paused and self._inbox_size <= INBOX_LIMIT // 2:
             self._inbox_clear_paused()
         return msg
@@ -312,8 +336,14 @@ class WSConnection:
         self, data: str | bytes | bytearray | memoryview, opcode: int, compress: bool | None
     ) -> None:
         """Encode and send one TEXT or BINARY message."""
-        transport = self._check_open()
-        transport.writelines(self._writer.encode_message(data, opcode, compress=compress))
+        transport = self._protocol.transport
+        if self._closed or transport is None or transport.is_closing():
+            transport = self._check_open()  # raises the right error
+        frames = self._writer.encode_message(data, opcode, compress=compress)
+        if len(frames) == 1:
+            transport.write(frames[0])  # uvloop sends a single write() at once
+        else:
+            transport.writelines(frames)
         # Only a paused (or lost) transport needs the drain coroutine.
         protocol = self._protocol
         if protocol._writing_paused or protocol._connection_lost:

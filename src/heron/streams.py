@@ -100,8 +100,20 @@ class StreamReader:
     :class:`ValueError`. Only one coroutine may wait for data at a time.
     """
 
-    total_bytes: int
+    total_bytes: int = 0
     """Number of bytes fed into the reader so far."""
+
+    # Scalar state starts as class defaults (a reader is made per request body).
+    _offset = 0  # bytes of _buffer[0] already consumed
+    _size = 0  # unread bytes in the buffer
+    _cursor = 0  # bytes consumed so far (position of the next read)
+    _eof = False
+    _paused = False
+    _waiter: asyncio.Future[None] | None = None
+    _exception: BaseException | None = None
+    # Positions (in total_bytes) where HTTP chunks ended; None until the producer
+    # announces chunked framing with begin_http_chunk_receiving().
+    _http_chunk_splits: collections.deque[int] | None = None
 
     def __init__(
         self,
@@ -117,19 +129,8 @@ class StreamReader:
         self._high_water = limit * 2
         self._loop = loop
         self._buffer: collections.deque[bytes] = collections.deque()
-        self._offset = 0  # bytes of _buffer[0] already consumed
-        self._size = 0  # unread bytes in the buffer
-        self._cursor = 0  # bytes consumed so far (position of the next read)
-        self.total_bytes = 0
-        self._eof = False
-        self._paused = False
-        self._waiter: asyncio.Future[None] | None = None
         self._eof_waiters: list[asyncio.Future[None]] = []
-        self._exception: BaseException | None = None
         self._eof_callbacks: list[Callable[[], None]] = []
-        # Positions (in total_bytes) where HTTP chunks ended; None until the producer
-        # announces chunked framing with begin_http_chunk_receiving().
-        self._http_chunk_splits: collections.deque[int] | None = None
 
     def __repr__(self) -> str:
         info = [type(self).__name__]

@@ -71,6 +71,15 @@ class StreamWriter(AbstractStreamWriter):
     same error if the connection is lost meanwhile.
     """
 
+    # Defaults on the class: one writer is made per message, most keep them all.
+    length: int | None = None
+    chunked = False
+    _head = b""
+    _compress: Compressor | None = None
+    _eof = False
+    _on_chunk_sent: ChunkCallback | None = None
+    _on_headers_sent: ChunkCallback | None = None
+
     def __init__(
         self,
         protocol: BaseProtocol,
@@ -80,15 +89,10 @@ class StreamWriter(AbstractStreamWriter):
     ) -> None:
         self._protocol = protocol
         self.loop = loop
-        self.length: int | None = None
-        self.chunked = False
-        self.buffer_size = 0
-        self.output_size = 0
-        self._head = b""
-        self._compress: Compressor | None = None
-        self._eof = False
-        self._on_chunk_sent = on_chunk_sent
-        self._on_headers_sent = on_headers_sent
+        if on_chunk_sent is not None:
+            self._on_chunk_sent = on_chunk_sent
+        if on_headers_sent is not None:
+            self._on_headers_sent = on_headers_sent
 
     @property
     def transport(self) -> asyncio.Transport | None:
@@ -115,6 +119,28 @@ class StreamWriter(AbstractStreamWriter):
         if self._on_headers_sent is not None:
             await self._on_headers_sent(head)
         self._head += head
+
+    def hold_headers(self, head: bytes) -> bool:
+        """:meth:`write_headers` without a coroutine, when no callback must see the
+        head; False (and nothing done) otherwise."""
+        if self._on_headers_sent is not None:
+            return False
+        self._head += head
+        return True
+
+    def finish(self, chunk: bytes = b"") -> bool:
+        """:meth:`write_eof` without a coroutine, for a plain message (no coding, no
+        chunks, no callbacks): held head and ``chunk`` in one ``transport.write``.
+
+        Returns False (and does nothing) when the message needs :meth:`write_eof`.
+        The caller drains if the transport is paused.
+        """
+        if self._compress is not None or self.chunked or self._on_chunk_sent is not None:
+            return False
+        self._eof = True
+        self._write(self._limit_length(chunk))
+        self.buffer_size = 0
+        return True
 
     def send_headers(self) -> None:
         """Send a held head now, for messages whose body comes later or never."""
@@ -150,18 +176,13 @@ class StreamWriter(AbstractStreamWriter):
         """Write the last piece of the body, the final chunk and optional trailers."""
         if self._eof:
             return
-        if chunk and self._on_chunk_sent is not None:
-            await self._on_chunk_sent(chunk)
-        if self._compress is None and not self.chunked and not trailers:
-            # The common case (a whole body, or nothing, after the held head): one
-            # transport.write and no drain coroutine unless the transport is paused.
-            self._eof = True
-            self._write(self._limit_length(chunk))
-            self.buffer_size = 0
+        if not trailers and self.finish(chunk):
             protocol = self._protocol
             if protocol._writing_paused or protocol._connection_lost:
                 await protocol.drain()
             return
+        if chunk and self._on_chunk_sent is not None:
+            await self._on_chunk_sent(chunk)
         data = chunk
         if self._compress is not None:
             data = self._compress.compress(data) + self._compress.flush()

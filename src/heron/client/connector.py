@@ -129,7 +129,8 @@ class Connection:
         """Give the socket back to the pool (closed instead if it cannot be reused)."""
         protocol, self._protocol = self._protocol, None
         if protocol is not None:
-            self._connector._release(self._key, protocol, should_close=protocol.should_close)
+            # (the connector checks protocol.should_close itself)
+            self._connector._release(self._key, protocol, should_close=False)
 
     def detach(self) -> None:
         """Stop tracking the socket: a later ``release()`` or ``close()`` does nothing."""
@@ -320,7 +321,7 @@ class BaseConnector:
         The synchronous fast path of :meth:`connect` for kept-alive connections.
         """
         key = req.connection_key
-        if self._closed or key not in self._conns or not self._slot_available(key):
+        if self._closed or not self._conns.get(key) or not self._slot_available(key):
             return None
         protocol = self._get(key)
         if protocol is None:
@@ -396,11 +397,8 @@ class BaseConnector:
         keepalive = self._keepalive_timeout
         while conns:
             protocol, since = conns.pop()  # the most recently used: warmest socket
-            if (
-                protocol.is_connected()
-                and not protocol.should_close
-                and (keepalive is None or now - since <= keepalive)
-            ):
+            # (should_close is also true once the transport is closing or gone.)
+            if not protocol.should_close and (keepalive is None or now - since <= keepalive):
                 if not conns:
                     del self._conns[key]
                 return protocol
@@ -411,12 +409,13 @@ class BaseConnector:
     def _release_slot(self, key: ConnectionKey, held: _Held) -> None:
         """Free the slot of ``held`` (a protocol or placeholder) and wake waiters."""
         self._acquired.discard(held)
-        per_host = self._acquired_per_host.get(key)
-        if per_host is not None:
-            per_host.discard(held)
-            if not per_host:
-                del self._acquired_per_host[key]
-        if not self._closed:
+        if self._acquired_per_host:
+            per_host = self._acquired_per_host.get(key)
+            if per_host is not None:
+                per_host.discard(held)
+                if not per_host:
+                    del self._acquired_per_host[key]
+        if self._waiters and not self._closed:
             self._wake_waiters()
 
     def _release(
@@ -430,10 +429,15 @@ class BaseConnector:
         if should_close or self._force_close or protocol.should_close:
             self._close_protocol(protocol)
         else:
-            self._conns.setdefault(key, []).append((protocol, self._loop.time()))
+            now = self._loop.time()
+            idle = self._conns.get(key)
+            if idle is None:
+                self._conns[key] = [(protocol, now)]
+            else:
+                idle.append((protocol, now))
             if self._cleanup_handle is None and self._keepalive_timeout is not None:
                 self._cleanup_handle = self._loop.call_at(
-                    self._loop.time() + self._keepalive_timeout, self._cleanup
+                    now + self._keepalive_timeout, self._cleanup
                 )
         self._release_slot(key, protocol)
 

@@ -51,9 +51,11 @@ class RequestContextManager:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        assert self._resp is not None
-        self._resp.release()
-        await self._resp.wait_for_close()
+        resp = self._resp
+        assert resp is not None
+        resp.release()
+        if resp._writer is not None:  # else wait_for_close() has nothing to wait for
+            await resp.wait_for_close()
 
 
 class SessionRequestContextManager:

@@ -250,6 +250,8 @@ class CookieJar(AbstractCookieJar):
             yield from cookie.values()
 
     def __len__(self) -> int:
+        if not self._cookies:
+            return 0  # the usual case for API clients: no clock, no scan
         self._expire()
         return sum(len(cookie) for cookie in self._cookies.values())
 

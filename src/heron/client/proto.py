@@ -28,7 +28,9 @@ from .exceptions import (
 
 __all__ = ("BadResponseHead", "ResponseHandler")
 
-HeadResult = tuple[RawResponseMessage, StreamReader]
+# The head and its body: a reader, or the whole body when it came with the head (no
+# reader is made then; the response builds one only if asked for its ``content``).
+HeadResult = tuple[RawResponseMessage, StreamReader | bytes]
 
 
 class BadResponseHead(Exception):
@@ -52,6 +54,9 @@ class ResponseHandler(BaseProtocol):
         super().__init__(loop)
         self._loop: asyncio.AbstractEventLoop = loop
         self._parser: HttpResponseParser | None = None
+        # The last finished parser, reset for the next response when it allows
+        # (one llhttp parser per connection instead of one per response).
+        self._spare: HttpResponseParser | None = None
         self._head_waiter: asyncio.Future[HeadResult] | None = None
         self._payload: StreamReader | None = None
         self._on_complete: Callable[[], None] | None = None
@@ -80,12 +85,14 @@ class ResponseHandler(BaseProtocol):
     @property
     def should_close(self) -> bool:
         """True when the connection must not be reused for another request."""
+        transport = self.transport
         return (
             self._should_close
             or self._upgraded
             or self._parser is not None
-            or not self.connected
-            or (self.transport is not None and self.transport.is_closing())
+            or transport is None
+            or self._connection_lost
+            or transport.is_closing()
         )
 
     @property
@@ -139,6 +146,22 @@ class ResponseHandler(BaseProtocol):
         self._sock_read = sock_read or None
         self._deadline = deadline
 
+    def _prepare(self, params: tuple[Any, ...], deadline: float | None) -> None:
+        """:meth:`set_response_params` from a tuple the session built once per options:
+        ``(read_until_eof, auto_decompress, max_line_size, max_field_size, read_bufsize,
+        sock_read)``."""
+        (
+            self._read_until_eof,
+            self._auto_decompress,
+            self._max_line_size,
+            self._max_field_size,
+            self._read_bufsize,
+            sock_read,
+        ) = params
+        self._max_decompressed_size = None
+        self._sock_read = sock_read or None
+        self._deadline = deadline
+
     def start_response(
         self, method: str, on_complete: Callable[[], None] | None = None
     ) -> asyncio.Future[HeadResult]:
@@ -147,28 +170,43 @@ class ResponseHandler(BaseProtocol):
         ``on_complete()`` is called once the whole message arrived (the body sits in
         the reader then), which is when a kept-alive connection can be reused.
         """
-        kwargs: dict[str, Any] = {
-            "method": method,
-            "read_until_eof": self._read_until_eof,
-            "auto_decompress": self._auto_decompress,
-            "max_line_size": self._max_line_size,
-            "max_field_size": self._max_field_size,
-            "chunk_ends": True,  # so that ClientResponse.content.readchunk() reports them
-            # The body is streamed to the user, who bounds what they keep; a fixed cap
-            # here would make large compressed downloads fail (None: no cap).
-            "max_decompressed_size": self._max_decompressed_size,
-        }
-        self._parser = HttpResponseParser(**kwargs)
+        parser, self._spare = self._spare, None
+        if (
+            parser is None
+            or parser.max_line_size != self._max_line_size
+            or parser.max_field_size != self._max_field_size
+            or parser.auto_decompress != self._auto_decompress
+            or parser.max_decompressed_size != self._max_decompressed_size
+            or not parser.reset(method, self._read_until_eof)
+        ):
+            parser = HttpResponseParser(
+                method=method,
+                read_until_eof=self._read_until_eof,
+                auto_decompress=self._auto_decompress,
+                max_line_size=self._max_line_size,
+                max_field_size=self._max_field_size,
+                chunk_ends=True,  # so that ClientResponse.content.readchunk() reports them
+                # The body is streamed to the user, who bounds what they keep; a fixed
+                # cap here would make large compressed downloads fail (None: no cap).
+                max_decompressed_size=self._max_decompressed_size,
+            )
+        self._parser = parser
         self._payload = None
         self._on_complete = on_complete
         waiter: asyncio.Future[HeadResult] = self._loop.create_future()
         self._head_waiter = waiter
-        if not self.connected:
+        if self.transport is None or self._connection_lost:
             waiter.set_exception(ServerDisconnectedError())
             self._parser = None
-        elif self._sock_read is not None or self._deadline is not None:
+        elif self._sock_read is not None:
             self._last_read = self._loop.time()
             self._arm_timer()
+        elif self._deadline is not None:
+            # Usually the timer armed for an earlier request fires early enough: it
+            # then re-arms itself for this deadline (no new handle per request).
+            timer = self._timer
+            if timer is None or timer.when() > self._deadline:
+                self._arm_timer()
         return waiter
 
     def expect_continue(self) -> asyncio.Future[bool]:
@@ -218,7 +256,7 @@ class ResponseHandler(BaseProtocol):
                 # Bytes nobody asked for: the peer is confused; never reuse this socket.
                 self._should_close = True
             return
-        if self._timer is not None:
+        if self._sock_read is not None:
             self._last_read = self._loop.time()
         if self._continue_waiter is not None:
             self._check_continue(data)
@@ -276,6 +314,8 @@ class ResponseHandler(BaseProtocol):
                 waiter.set_result(True)
 
     def _dispatch(self, events: list[Any]) -> None:
+        if 2 <= len(events) <= 3 and self._whole_message(events):
+            return
         payload = self._payload
         for event in events:
             if type(event) is bytes:
@@ -292,6 +332,36 @@ class ResponseHandler(BaseProtocol):
                 self._on_upgrade(event)
                 return
 
+    def _whole_message(self, events: list[Any]) -> bool:
+        """A small response that came in whole (head, body, end in one read): hand
+        the body over as bytes, without a reader. False (nothing done) otherwise."""
+        message = events[0]
+        end = events[-1]
+        if (
+            type(message) is not RawResponseMessage
+            or message.upgrade
+            or message.chunked
+            or type(end) is not EndOfMessage
+            or (len(events) == 3 and type(events[1]) is not bytes)
+            or self._head_waiter is None
+        ):
+            return False
+        if message.should_close:
+            self._should_close = True
+        self._release_continue_waiter()
+        waiter, self._head_waiter = self._head_waiter, None
+        if not waiter.done():
+            waiter.set_result((message, events[1] if len(events) == 3 else b""))
+        self._on_end()
+        return True
+
+    def _release_continue_waiter(self) -> None:
+        continue_waiter = self._continue_waiter
+        if continue_waiter is not None:
+            self._continue_waiter = None
+            if not continue_waiter.done():
+                continue_waiter.set_result(False)
+
     def _on_head(self, message: RawResponseMessage) -> StreamReader:
         payload = StreamReader(self, self._read_bufsize, loop=self._loop)
         if message.chunked:
@@ -303,24 +373,21 @@ class ResponseHandler(BaseProtocol):
             # EndOfMessage precedes Upgrade: the connection must not go back to the
             # pool then, it is about to belong to the new protocol (WebSocket).
             self._on_complete = None
-        continue_waiter = self._continue_waiter
-        if continue_waiter is not None:
-            self._continue_waiter = None
-            if not continue_waiter.done():
-                continue_waiter.set_result(False)
+        self._release_continue_waiter()
         waiter, self._head_waiter = self._head_waiter, None
         if waiter is not None and not waiter.done():
             waiter.set_result((message, payload))
         return payload
 
     def _on_end(self) -> None:
-        self._parser = None
+        self._spare, self._parser = self._parser, None
         # The timer stays armed: the next response usually needs it again, and it
         # re-arms itself or lapses (cheaper than a cancel and a new handle per request).
         payload = self._payload
         self._payload = None
         # The body is in the reader now: let the socket serve the next request.
-        self.resume_reading()
+        if self._reading_paused:
+            self.resume_reading()
         if payload is not None:
             payload.feed_eof()
         on_complete, self._on_complete = self._on_complete, None

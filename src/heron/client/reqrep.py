@@ -81,6 +81,51 @@ def _plain_target(target: str) -> bool:
 # Payload types whose write() is exactly "write the bytes" (subclasses may differ).
 _INLINE_TYPES = frozenset({BytesPayload, StringPayload, JsonPayload})
 
+_DEFAULT_HEADERS: Mapping[str, str] = {
+    hdrs.ACCEPT: "*/*",
+    hdrs.ACCEPT_ENCODING: _ACCEPT_ENCODING,
+}
+_BASE_MAX = 256
+
+
+class _Base:
+    """The headers of a request that adds none (Host, then the automatic ones), and
+    the heads serialised with exactly these headers by ``(method, target)``.
+
+    Copying a ready multidict is much cheaper than building it field by field, and
+    a repeated request's head needs no serialising at all.
+    """
+
+    __slots__ = ("headers", "heads")
+
+    def __init__(self, host: str) -> None:
+        headers: CIMultiDict[str] = CIMultiDict({hdrs.HOST: host})
+        headers.extend(_DEFAULT_HEADERS)
+        headers[hdrs.USER_AGENT] = USER_AGENT
+        self.headers = headers
+        self.heads: dict[tuple[str, str], bytes] = {}
+
+    def head(self, method: str, target: str) -> bytes:
+        head = self.heads.get((method, target))
+        if head is None:
+            head = _serialize_head(method, target, HttpVersion11, self.headers)
+            if len(self.heads) >= _BASE_MAX:
+                self.heads.clear()
+            self.heads[(method, target)] = head
+        return head
+
+
+_BASES: dict[str, _Base] = {}  # by Host value
+
+
+def _base_for(host: str) -> _Base:
+    base = _BASES.get(host)
+    if base is None:
+        if len(_BASES) >= _BASE_MAX:
+            _BASES.clear()
+        base = _BASES[host] = _Base(host)
+    return base
+
 
 _NO_URL = URL()  # RequestInfo's "real_url not given" marker
 
@@ -122,14 +167,29 @@ class ClientRequest:
     POST_METHODS = frozenset({hdrs.METH_PATCH, hdrs.METH_POST, hdrs.METH_PUT})
     ALL_METHODS = GET_METHODS | POST_METHODS | {hdrs.METH_DELETE}
 
-    DEFAULT_HEADERS: Mapping[str, str] = {
-        hdrs.ACCEPT: "*/*",
-        hdrs.ACCEPT_ENCODING: _ACCEPT_ENCODING,
-    }
+    DEFAULT_HEADERS: Mapping[str, str] = _DEFAULT_HEADERS
 
     body: Payload | bytes = b""
     auth: BasicAuth | None = None
     response: ClientResponse | None = None
+    proxy: URL | None = None
+    proxy_auth: BasicAuth | None = None
+    proxy_headers: CIMultiDictProxy[str] | None = None
+    _expect100 = False
+    # Defaults for requests made by _plain(), which sets only what differs.
+    version: HttpVersion = HttpVersion11
+    compress: str | bool | None = None
+    chunked: bool | None = None
+    ssl: SSLSetting = True
+    server_hostname: str | None = None
+    skip_auto_headers: frozenset[istr] = frozenset()
+    _force_close = False
+    _traces: list[Trace] = []  # never mutated: requests get their own list when traced
+    _writer: asyncio.Task[None] | None = None
+    _continue: asyncio.Future[bool] | None = None
+    _connection_key: ConnectionKey | None = None
+    _base: _Base | None = None  # set while the headers are a _Base's
+    headers: CIMultiDict[str]
 
     def __init__(
         self,
@@ -184,6 +244,32 @@ class ClientRequest:
         self._continue: asyncio.Future[bool] | None = None
         self._connection_key: ConnectionKey | None = None
 
+        if (
+            type(self) is ClientRequest
+            and not headers
+            and not skip_auto_headers
+            and data is None
+            and not cookies
+            and auth is None
+            and proxy is None
+            and proxy_auth is None
+            and not proxy_headers
+            and not expect100
+            and self.DEFAULT_HEADERS is _DEFAULT_HEADERS
+            and self.method not in self.POST_METHODS
+            and url.raw_user is None
+            and url.raw_password is None
+        ):
+            # A plain bodiless request: each step below would find nothing to do
+            # but add the usual headers, which come ready-made instead.
+            host = self.url.host_port_subcomponent
+            if host is None:
+                raise InvalidURL(self.original_url)
+            base = self._base = _base_for(host)
+            self.headers = base.headers.copy()
+            self.skip_auto_headers = frozenset()
+            self.compress = None
+            return
         self.update_headers(headers)
         self.update_auto_headers(skip_auto_headers)
         self.update_cookies(cookies)
@@ -194,6 +280,33 @@ class ClientRequest:
         if data is not None or self.method in self.POST_METHODS:
             self.update_transfer_encoding()
         self.update_expect_continue(expect100)
+
+    @classmethod
+    def _plain(
+        cls,
+        method: str,
+        url: URL,
+        loop: asyncio.AbstractEventLoop,
+        response_class: type[ClientResponse],
+        session: Any,
+    ) -> ClientRequest:
+        """What ``__init__`` builds for a bodiless request with nothing but an
+        absolute URL without credentials (the session checked all that), minus the
+        steps that would find nothing to do. Only for ``ClientRequest`` itself.
+        """
+        self = cls.__new__(cls)
+        self.original_url = url
+        self.url = url.with_fragment(None) if url.raw_fragment else url
+        self.method = method
+        self.loop = loop
+        self.response_class = response_class
+        self._session = session
+        host = self.url.host_port_subcomponent
+        if host is None:
+            raise InvalidURL(url)
+        base = self._base = _base_for(host)
+        self.headers = base.headers.copy()
+        return self
 
     # -- identity ----------------------------------------------------------------------
 
@@ -240,7 +353,7 @@ class ClientRequest:
 
     def update_headers(self, headers: LooseHeaders | None) -> None:
         """Start the headers with ``Host`` then add the caller's."""
-        self.headers: CIMultiDict[str] = CIMultiDict()
+        self.headers = CIMultiDict()
         host = self.url.host_port_subcomponent
         if host is None:
             raise InvalidURL(self.original_url)
@@ -413,13 +526,30 @@ class ClientRequest:
 
     async def send(self, conn: Connection) -> ClientResponse:
         """Write the request to ``conn`` and return the (not yet started) response."""
+        return self._send(conn)
+
+    def _send(self, conn: Connection) -> ClientResponse:
+        # send() never waits: the session calls this directly unless send is overridden.
         protocol = conn.protocol
-        if protocol is None or protocol.transport is None:
+        transport = protocol.transport if protocol is not None else None
+        if protocol is None or transport is None:
             raise ClientConnectionResetError("Connection lost before the request was sent")
-        if self.proxy is not None and not self.is_ssl() and self.proxy_auth is not None:
-            self.headers.setdefault(hdrs.PROXY_AUTHORIZATION, self.proxy_auth.encode())
-        self._connection_header(conn)
-        head = _serialize_head(self.method, self._request_target(), self.version, self.headers)
+        base = self._base
+        if (
+            base is not None
+            and self.proxy is None
+            and not self._force_close
+            and self.version == HttpVersion11
+            and self.headers == base.headers
+        ):
+            # The usual headers, unchanged: the head was serialised before (and
+            # neither a proxy nor the Connection header has anything to add).
+            head = base.head(self.method, self._request_target())
+        else:
+            if self.proxy is not None and not self.is_ssl() and self.proxy_auth is not None:
+                self.headers.setdefault(hdrs.PROXY_AUTHORIZATION, self.proxy_auth.encode())
+            self._connection_header(conn)
+            head = _serialize_head(self.method, self._request_target(), self.version, self.headers)
         response = self.response_class(
             self.method,
             self.original_url,
@@ -433,12 +563,18 @@ class ClientRequest:
         )
         # (not kept on self: the response refers to us, a cycle would delay its cleanup)
         # Set before anything can arrive: the whole answer may come in one read.
-        response._connection = conn
-        response._head_future = protocol.start_response(self.method, response._link)
+        link = response._link
+        link.connection = conn
+        response._head_future = protocol.start_response(self.method, link)
         body = self.body
         if self._expect100:
             self._continue = protocol.expect_continue()
-        if not self._traces and self._write_inline(protocol.transport, head, body):
+        elif (
+            type(body) is bytes and not body and not (self._traces or self.chunked or self.compress)
+        ):
+            transport.write(head)  # a bodiless request: no task, no writer
+            return response
+        if not self._traces and self._write_inline(transport, head, body):
             return response
         self._writer = self.loop.create_task(self._write_bytes(conn, head))
         response._writer = self._writer

@@ -18,7 +18,7 @@ from yarl import URL
 from .. import hdrs
 from ..contentdisposition import content_disposition_filename, parse_content_disposition
 from ..helpers import parse_mimetype
-from ..http.models import HttpVersion, RawHeaders
+from ..http.models import HttpVersion, RawHeaders, RawResponseMessage
 from ..streams import StreamReader
 from ..typedefs import DEFAULT_JSON_DECODER, JSONDecoder
 from .exceptions import ClientConnectionError, ClientResponseError, ContentTypeError
@@ -86,7 +86,9 @@ class _ResponseLink:
             # The server answered before we finished sending: reuse only once done.
             writer.add_done_callback(self._writer_done)
             return
-        self.release()
+        conn, self.connection = self.connection, None
+        if conn is not None:
+            conn.release()
 
     def _writer_done(self, task: asyncio.Task[None]) -> None:
         self.release()
@@ -110,7 +112,8 @@ class ClientResponse:
     version: HttpVersion | None = None
     status: int = None  # type: ignore[assignment]
     reason: str | None = None
-    content: StreamReader = None  # type: ignore[assignment]
+    _content: StreamReader | None = None
+    _whole: bytes | None = None  # the body, when it arrived with the head
     _headers: CIMultiDictProxy[str] = None  # type: ignore[assignment]
     _raw_headers: RawHeaders = ()
     _source_traceback: traceback.StackSummary | None = None
@@ -277,28 +280,42 @@ class ClientResponse:
 
     async def start(self, connection: Connection) -> ClientResponse:
         """Wait for the response head (the session calls this)."""
-        if self._connection is None and not self._complete:
-            self._connection = connection
+        link = self._link
+        if link.connection is None and not link.complete:
+            link.connection = connection
         assert self._head_future is not None
         try:
             message, payload = await self._head_future
         except BadResponseHead as exc:
-            err = exc.error
-            raise ClientResponseError(
-                self.request_info,
-                self.history,
-                status=err.code,
-                message=err.message,
-                headers=getattr(err, "headers", None),
-            ) from err
+            raise self._bad_head(exc) from exc.error
+        return self._head_received(message, payload)
+
+    def _bad_head(self, exc: BadResponseHead) -> ClientResponseError:
+        err = exc.error
+        return ClientResponseError(
+            self.request_info,
+            self.history,
+            status=err.code,
+            message=err.message,
+            headers=getattr(err, "headers", None),
+        )
+
+    def _head_received(
+        self, message: RawResponseMessage, payload: StreamReader | bytes
+    ) -> ClientResponse:
+        """Take the head in (the end of :meth:`start`; the session calls it directly)."""
+        link = self._link
         self.version = message.version
         self.status = message.code
         self.reason = message.reason
         self._headers = message.headers
         self._raw_headers = message.raw_headers
-        self.content = payload
-        if message.upgrade and self._connection is not None:
-            self._complete = True  # the connection now belongs to the new protocol
+        if isinstance(payload, bytes):
+            self._whole = payload
+        else:
+            self._content = payload
+        if message.upgrade and link.connection is not None:
+            link.complete = True  # the connection now belongs to the new protocol
         return self
 
     # The protocol-facing state lives in the link (see _ResponseLink).
@@ -327,9 +344,28 @@ class ClientResponse:
     def _writer(self, value: asyncio.Task[None] | None) -> None:
         self._link.writer = value
 
+    @property
+    def content(self) -> StreamReader:
+        """The body as a stream (:class:`~heron.StreamReader`)."""
+        content = self._content
+        if content is None:
+            # A body that came whole with the head gets its reader only when asked
+            # (already read through read() if that came first, as with a reader).
+            content = StreamReader(None, loop=self._loop)
+            if self._whole and self._body is None:
+                content.feed_data(self._whole)
+            if self._whole is not None:
+                content.feed_eof()
+            self._content = content
+        return content
+
     async def read(self) -> bytes:
         """The whole body (decoded from gzip/deflate/br/zstd); cached after the first call."""
-        if self._body is None:
+        if self._body is None and self._content is None and self._whole is not None:
+            self._body = self._whole  # it came whole with the head: no reader needed
+            for trace in self._traces:
+                await trace.send_response_chunk_received(self.method, self.url, self._body)
+        elif self._body is None:
             content = self.content
             try:
                 if content.is_eof() and content.exception() is None:
@@ -341,7 +377,7 @@ class ClientResponse:
                 raise
             for trace in self._traces:
                 await trace.send_response_chunk_received(self.method, self.url, self._body)
-        elif self._released and not self._complete:
+        elif self._released and not self._link.complete:
             raise ClientConnectionError("Connection closed")
         return self._body
 
@@ -404,9 +440,10 @@ class ClientResponse:
         """Done with the response: the connection returns to the pool if the body was
         fully received, and is closed otherwise. Can be awaited (a no-op then)."""
         self._released = True
-        conn, self._connection = self._connection, None
+        link = self._link
+        conn, link.connection = link.connection, None
         if conn is not None:
-            if not self._complete:
+            if not link.complete:
                 conn.close()
                 self._cancel_writer()
             else:

@@ -7,7 +7,7 @@ import dataclasses
 import sys
 import traceback
 import warnings
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping
 from http.cookies import SimpleCookie
 from types import TracebackType
 from typing import Any
@@ -25,9 +25,11 @@ from .connector import BaseConnector, Connection
 from .contexts import RequestContextManager, SessionRequestContextManager
 from .cookiejar import CookieJar
 from .exceptions import ConnectionTimeoutError, InvalidUrlClientError, NonHttpUrlClientError
+from .proto import BadResponseHead
 from .proxy import basicauth_from_netrc, get_env_proxy_for_url, netrc_from_env
 from .redirects import REDIRECT_STATUSES, Hop, follow_redirect
-from .reqrep import ClientRequest
+from .reqrep import _DEFAULT_HEADERS as _PLAIN_DEFAULT_HEADERS
+from .reqrep import ClientRequest, ConnectionKey
 from .response import ClientResponse, default_charset_resolver
 from .tcp import TCPConnector
 from .timeouts import DEFAULT_TIMEOUT, ClientTimeout, deadline_of, earliest
@@ -40,9 +42,15 @@ _HTTP_SCHEMES = frozenset({"http", "https"})
 _WS_SCHEMES = frozenset({"ws", "wss"})
 _ALLOWED_SCHEMES = _HTTP_SCHEMES | _WS_SCHEMES
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
+_UPPER_METHODS = frozenset(
+    {"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "TRACE", "CONNECT"}
+)
 _SENTINEL: Any = object()
 
 RaiseForStatus = bool | Callable[[ClientResponse], Awaitable[None]]
+# What a request's connection is armed with: the protocol's response parameters and
+# the total deadline (see ResponseHandler._prepare).
+_Arm = tuple[tuple[Any, ...], float | None]
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -61,12 +69,29 @@ class _RequestOptions:
     allow_redirects: bool
     max_redirects: int
     timeout: ClientTimeout
-    deadline: float | None  # the total timeout as a loop time
     read_until_eof: bool
     auto_decompress: bool
     max_line_size: int
     max_field_size: int
     read_bufsize: int
+    plain: bool = False  # only the session's defaults: requests may take the fast path
+
+    def response_params(self) -> tuple[bool, bool, int, int, int, float | None]:
+        """What the connection's protocol needs to parse the answer (see ``_prepare``)."""
+        return (
+            self.read_until_eof,
+            self.auto_decompress,
+            self.max_line_size,
+            self.max_field_size,
+            self.read_bufsize,
+            self.timeout.sock_read,
+        )
+
+
+# Most requests pass no options: their settings are built once per session and shared.
+_NO_TRACES: list[Trace] = []
+_NOTHING = (None, None, None, None, None)  # no data, headers, auth, cookies or params
+_URL_CACHE_MAX = 256
 
 
 class ClientSession:
@@ -148,6 +173,23 @@ class ClientSession:
         self._max_line_size = max_line_size
         self._max_field_size = max_field_size
         self._resolve_charset = fallback_charset_resolver
+        # Per-session caches of the request fast path (see _request).
+        self._plain_options: dict[bool, tuple[_RequestOptions, tuple[Any, ...]]] = {}
+        self._urls: dict[StrOrURL, URL] = {}
+        self._plain_keys: dict[int, tuple[URL, ConnectionKey]] = {}
+        self._sync_send = request_class.send is ClientRequest.send
+        self._sync_start = response_class.start is ClientResponse.start
+        # Whether requests without options may skip the general request building
+        # (none of these settings can change after the session is made).
+        self._plain_requests = (
+            request_class is ClientRequest
+            and version == HttpVersion11
+            and ClientRequest.DEFAULT_HEADERS is _PLAIN_DEFAULT_HEADERS
+            and not trust_env
+            and auth is None
+            and proxy is None
+            and not connector.force_close
+        )
 
     @staticmethod
     def _check_base_url(base_url: StrOrURL | None) -> URL | None:
@@ -204,6 +246,8 @@ class ClientSession:
 
     def request(self, method: str, url: StrOrURL, **kwargs: Any) -> RequestContextManager:
         """Make a request; ``await`` the result or use it with ``async with``."""
+        if not kwargs:
+            return RequestContextManager(self._run_plain(method, url, True))
         return RequestContextManager(self._request(method, url, **kwargs))
 
     async def _request(
@@ -246,10 +290,142 @@ class ClientSession:
             if data is not None:
                 raise ValueError("data and json parameters can not be used at the same time")
             data = JsonPayload(json, dumps=self._json_serialize)
-        if ssl is not True or verify_ssl is not None or fingerprint or ssl_context is not None:
-            ssl = legacy_request_ssl(ssl, verify_ssl, fingerprint, ssl_context)
-        tm = self._request_timeout(timeout)
-        opts = _RequestOptions(
+        if (
+            skip_auto_headers is None
+            and compress is None
+            and chunked is None
+            and not expect100
+            and proxy is None
+            and proxy_auth is None
+            and proxy_headers is None
+            and ssl is True
+            and server_hostname is None
+            and max_redirects == 10
+            and timeout is _SENTINEL
+            and read_until_eof is True
+            and read_bufsize is None
+            and auto_decompress is None
+            and max_line_size is None
+            and max_field_size is None
+            and verify_ssl is None
+            and fingerprint is None
+            and ssl_context is None
+        ):
+            # The common case: nothing but the session's settings, built once.
+            opts, params_tuple = self._plain_options.get(allow_redirects) or self._plain(
+                allow_redirects
+            )
+        else:
+            if ssl is not True or verify_ssl is not None or fingerprint or ssl_context is not None:
+                ssl = legacy_request_ssl(ssl, verify_ssl, fingerprint, ssl_context)
+            opts = self._options(
+                skip_auto_headers,
+                compress,
+                chunked,
+                expect100,
+                proxy,
+                proxy_auth,
+                proxy_headers,
+                ssl,
+                server_hostname,
+                allow_redirects,
+                max_redirects,
+                self._request_timeout(timeout),
+                read_until_eof,
+                auto_decompress,
+                (max_line_size, max_field_size, read_bufsize),
+            )
+            params_tuple = opts.response_params()
+        return await self._run(
+            method,
+            str_or_url,
+            opts,
+            params_tuple,
+            (data, headers, auth, cookies, params),
+            trace_request_ctx,
+            raise_for_status,
+        )
+
+    async def _run(
+        self,
+        method: str,
+        str_or_url: StrOrURL,
+        opts: _RequestOptions,
+        params_tuple: tuple[Any, ...],
+        what: tuple[Any, LooseHeaders | None, BasicAuth | None, LooseCookies | None, Any],
+        trace_request_ctx: Any,
+        raise_for_status: RaiseForStatus | None,
+    ) -> ClientResponse:
+        """The request itself, once its options are known (``what`` is ``(data,
+        headers, auth, cookies, params)``)."""
+        if self.closed:
+            raise RuntimeError("Session is closed")
+        tm = opts.timeout
+        # The total timeout as a loop time (None without one).
+        deadline = deadline_of(self._loop.time(), tm.total, tm.ceil_threshold) if tm.total else None
+        data, headers, auth, cookies, params = what
+        try:
+            url = self._urls.get(str_or_url)
+        except TypeError:  # unhashable: no URL at all, _build_url says so
+            url = None
+        hop = Hop(
+            method if method in _UPPER_METHODS else method.upper(),
+            url or self._build_url(str_or_url),
+            data,
+            self._prepare_headers(headers),
+            auth,
+            cookies,
+            params,
+        )
+        arm = (params_tuple, deadline)
+        if self._trace_configs:
+            traces = [
+                Trace(self, tc, tc.trace_config_ctx(trace_request_ctx))
+                for tc in self._trace_configs
+            ]
+            return await self._traced_request(hop, opts, arm, traces, raise_for_status)
+        # Inlined _send_following_redirects: one coroutine less per request.
+        resp = await self._send_hop(hop, opts, arm, _NO_TRACES)
+        if hdrs.SET_COOKIE in resp._headers or (
+            opts.allow_redirects and resp.status in REDIRECT_STATUSES
+        ):
+            resp = await self._follow_redirects(hop, resp, opts, arm, _NO_TRACES)
+        if raise_for_status is not False and (
+            raise_for_status is not None or self._raise_for_status is not False
+        ):
+            await self._check_status(resp, raise_for_status)
+        return resp
+
+    def _run_plain(
+        self, method: str, url: StrOrURL, allow_redirects: bool
+    ) -> Coroutine[Any, Any, ClientResponse]:
+        """The coroutine of a request that passes no options (skips sorting them out)."""
+        opts, params_tuple = self._plain_options.get(allow_redirects) or self._plain(
+            allow_redirects
+        )
+        return self._run(method, url, opts, params_tuple, _NOTHING, None, None)
+
+    def _options(
+        self,
+        skip_auto_headers: Iterable[str] | None,
+        compress: str | bool | None,
+        chunked: bool | None,
+        expect100: bool,
+        proxy: StrOrURL | None,
+        proxy_auth: BasicAuth | None,
+        proxy_headers: LooseHeaders | None,
+        ssl: Any,
+        server_hostname: str | None,
+        allow_redirects: bool,
+        max_redirects: int,
+        timeout: ClientTimeout,
+        read_until_eof: bool,
+        auto_decompress: bool | None,
+        sizes: tuple[int | None, int | None, int | None],
+    ) -> _RequestOptions:
+        """The options of a request that passes some, over the session's defaults."""
+        max_line_size, max_field_size, read_bufsize = sizes
+        return _RequestOptions(
             skip_auto_headers=self._skip_auto_headers
             if skip_auto_headers is None
             else self._skip_auto_headers | frozenset(istr(h) for h in skip_auto_headers),
@@ -263,32 +439,44 @@ class ClientSession:
             server_hostname=server_hostname,
             allow_redirects=allow_redirects,
             max_redirects=max_redirects,
-            timeout=tm,
-            deadline=deadline_of(self._loop.time(), tm.total, tm.ceil_threshold),
+            timeout=timeout,
             read_until_eof=read_until_eof,
             auto_decompress=self._auto_decompress if auto_decompress is None else auto_decompress,
             max_line_size=max_line_size or self._max_line_size,
             max_field_size=max_field_size or self._max_field_size,
             read_bufsize=read_bufsize or self._read_bufsize,
         )
-        hop = Hop(
-            method=method.upper(),
-            url=self._build_url(str_or_url),
-            data=data,
-            headers=self._prepare_headers(headers),
-            auth=auth,
-            cookies=cookies,
-            params=params,
+
+    def _plain(self, allow_redirects: bool) -> tuple[_RequestOptions, tuple[Any, ...]]:
+        """The options of a request that passes none (cached per ``allow_redirects``)."""
+        opts = _RequestOptions(
+            skip_auto_headers=self._skip_auto_headers,
+            compress=None,
+            chunked=None,
+            expect100=False,
+            proxy=None,
+            proxy_auth=None,
+            proxy_headers=None,
+            ssl=True,
+            server_hostname=None,
+            allow_redirects=allow_redirects,
+            max_redirects=10,
+            timeout=self._timeout,
+            read_until_eof=True,
+            auto_decompress=self._auto_decompress,
+            max_line_size=self._max_line_size,
+            max_field_size=self._max_field_size,
+            read_bufsize=self._read_bufsize,
+            plain=not self._skip_auto_headers,
         )
-        traces = [
-            Trace(self, tc, tc.trace_config_ctx(trace_request_ctx)) for tc in self._trace_configs
-        ]
-        return await self._traced_request(hop, opts, traces, raise_for_status)
+        result = self._plain_options[allow_redirects] = (opts, opts.response_params())
+        return result
 
     async def _traced_request(
         self,
         hop: Hop,
         opts: _RequestOptions,
+        arm: _Arm,
         traces: list[Trace],
         raise_for_status: RaiseForStatus | None,
     ) -> ClientResponse:
@@ -296,7 +484,7 @@ class ClientSession:
         for trace in traces:
             await trace.send_request_start(hop.method, hop.url, hop.headers)
         try:
-            resp = await self._send_following_redirects(hop, opts, traces)
+            resp = await self._send_following_redirects(hop, opts, arm, traces)
             await self._check_status(resp, raise_for_status)
             for trace in traces:
                 await trace.send_request_end(hop.method, hop.url, hop.headers, resp)
@@ -307,12 +495,27 @@ class ClientSession:
             raise
 
     async def _send_following_redirects(
-        self, hop: Hop, opts: _RequestOptions, traces: list[Trace]
+        self, hop: Hop, opts: _RequestOptions, arm: _Arm, traces: list[Trace]
     ) -> ClientResponse:
         """Send ``hop``, then each redirect it leads to; return the final response."""
+        resp = await self._send_hop(hop, opts, arm, traces)
+        if hdrs.SET_COOKIE in resp._headers or (
+            opts.allow_redirects and resp.status in REDIRECT_STATUSES
+        ):
+            resp = await self._follow_redirects(hop, resp, opts, arm, traces)
+        return resp
+
+    async def _follow_redirects(
+        self,
+        hop: Hop,
+        resp: ClientResponse,
+        opts: _RequestOptions,
+        arm: _Arm,
+        traces: list[Trace],
+    ) -> ClientResponse:
+        """Store the cookies of ``resp`` (the answer to ``hop``) and follow its redirects."""
         history: list[ClientResponse] = []
         while True:
-            resp = await self._send_hop(hop, opts, traces)
             self._store_cookies(resp)
             if not opts.allow_redirects or resp.status not in REDIRECT_STATUSES:
                 break
@@ -320,29 +523,44 @@ class ClientSession:
                 hop, resp, history, opts.max_redirects, traces, requote=self._requote_redirect_url
             ):
                 break
-        resp._history = tuple(history)
+            resp = await self._send_hop(hop, opts, arm, traces)
+        if history:
+            resp._history = tuple(history)
         return resp
 
     async def _send_hop(
-        self, hop: Hop, opts: _RequestOptions, traces: list[Trace]
+        self, hop: Hop, opts: _RequestOptions, arm: _Arm, traces: list[Trace]
     ) -> ClientResponse:
         """One request and its response head: build, connect, send, read the head."""
         req = self._make_request(hop, opts, traces)
-        conn = await self._connect(req, traces, opts.timeout, opts.deadline)
-        assert conn.protocol is not None
-        conn.protocol.set_response_params(
-            read_until_eof=opts.read_until_eof,
-            auto_decompress=opts.auto_decompress,
-            max_line_size=opts.max_line_size,
-            max_field_size=opts.max_field_size,
-            read_bufsize=opts.read_bufsize,
-            sock_read=opts.timeout.sock_read,
-            deadline=opts.deadline,
-        )
+        connector = self._connector
+        # A kept-alive connection from the pool needs no waiting (traces want the
+        # connection signals, so they take the long way).
+        conn = None if traces or connector is None else connector._connect_from_pool(req)
+        if conn is None:
+            conn = await self._connect(req, traces, opts.timeout, arm[1])
+        protocol = conn.protocol
+        assert protocol is not None
+        protocol._prepare(*arm)
         resp = None
         try:
-            resp = await req.send(conn)
-            await resp.start(conn)
+            if self._sync_send:
+                resp = req._send(conn)
+                if self._sync_start:
+                    # start() inlined (one coroutine less): _send already tied the
+                    # response to conn.
+                    head_future = resp._head_future
+                    assert head_future is not None
+                    try:
+                        message, payload = await head_future
+                    except BadResponseHead as exc:
+                        raise resp._bad_head(exc) from exc.error
+                    resp._head_received(message, payload)
+                else:
+                    await resp.start(conn)
+            else:
+                resp = await req.send(conn)
+                await resp.start(conn)
         except BaseException:
             conn.close()
             if resp is not None:
@@ -361,6 +579,7 @@ class ClientSession:
         return ClientTimeout(total=float(timeout))
 
     def _build_url(self, str_or_url: StrOrURL) -> URL:
+        """The absolute request URL (remembered per argument: programs repeat them)."""
         try:
             url = URL(str_or_url)
         except (ValueError, TypeError) as exc:
@@ -371,6 +590,10 @@ class ClientSession:
             raise InvalidUrlClientError(url)
         if url.scheme not in _ALLOWED_SCHEMES:
             raise NonHttpUrlClientError(url)
+        if isinstance(str_or_url, str | URL):
+            if len(self._urls) >= _URL_CACHE_MAX:
+                self._urls.clear()
+            self._urls[str_or_url] = url
         return url
 
     def _prepare_headers(self, headers: LooseHeaders | None) -> CIMultiDict[str]:
@@ -389,6 +612,22 @@ class ClientSession:
         return result
 
     def _make_request(self, hop: Hop, opts: _RequestOptions, traces: list[Trace]) -> ClientRequest:
+        url = hop.url
+        if (
+            opts.plain
+            and self._plain_requests
+            and not traces
+            and hop.data is None
+            and hop.params is None
+            and hop.auth is None
+            and hop.cookies is None
+            and not hop.headers
+            and hop.method not in ClientRequest.POST_METHODS
+            and url.raw_user is None
+            and url.raw_password is None
+            and not len(self._cookie_jar)
+        ):
+            return self._plain_request(hop.method, url)
         auth = self._auth_for(hop)
         url = hop.url
         proxy_url, proxy_auth = self._proxy_for(url, opts.proxy, opts.proxy_auth)
@@ -421,7 +660,29 @@ class ClientSession:
             force_close=connector.force_close,
         )
 
+    def _plain_request(self, method: str, url: URL) -> ClientRequest:
+        """A request without body, options, credentials, cookies or proxy: nothing to
+        work out but the pool key, which is remembered per URL."""
+        req = ClientRequest._plain(method, url, self._loop, self._response_class, self)
+        # By id (hashing a URL costs more): the entry keeps the URL, so its id stays its.
+        entry = self._plain_keys.get(id(url))
+        if entry is not None and entry[0] is url:
+            req._connection_key = entry[1]
+        else:
+            if len(self._plain_keys) >= _URL_CACHE_MAX:
+                self._plain_keys.clear()
+            self._plain_keys[id(url)] = (url, req.connection_key)
+        return req
+
     def _auth_for(self, hop: Hop) -> BasicAuth | None:
+        if (
+            hop.auth is None
+            and self._default_auth is None
+            and not self._trust_env
+            and hop.url.raw_user is None
+            and hop.url.raw_password is None
+        ):
+            return None  # no credentials anywhere: nothing to check either
         url_auth = BasicAuth.from_url(hop.url)
         if url_auth is not None:
             hop.url = hop.url.with_user(None)  # credentials go in a header, never in resp.url
@@ -484,10 +745,6 @@ class ClientSession:
         connector = self._connector
         if connector is None:
             raise RuntimeError("Session is closed")
-        if not traces:
-            conn = connector._connect_from_pool(req)
-            if conn is not None:
-                return conn
         loop = self._loop
         connect_deadline = earliest(
             deadline, deadline_of(loop.time(), tm.connect, tm.ceil_threshold)
@@ -522,7 +779,11 @@ class ClientSession:
         self, url: StrOrURL, *, allow_redirects: bool = True, **kwargs: Any
     ) -> RequestContextManager:
         """GET ``url``."""
-        return self.request(hdrs.METH_GET, url, allow_redirects=allow_redirects, **kwargs)
+        if not kwargs:
+            return RequestContextManager(self._run_plain(hdrs.METH_GET, url, allow_redirects))
+        return RequestContextManager(
+            self._request(hdrs.METH_GET, url, allow_redirects=allow_redirects, **kwargs)
+        )
 
     def options(
         self, url: StrOrURL, *, allow_redirects: bool = True, **kwargs: Any

@@ -480,10 +480,16 @@ class HttpRequestParser(_ParserBase):
         target = self._url.decode("ascii")
         self._url = b""
         url = _build_url(method, target)
-        chunked = self._framing_of(headers, version, True)
+        # Most requests have no body: then framing and codings need no checks.
+        framed = (
+            _TRANSFER_ENCODING in headers
+            or _CONTENT_LENGTH in headers
+            or _CONTENT_ENCODING in headers
+        )
+        chunked = self._framing_of(headers, version, True) if framed else False
         if len(raw_headers) > 1 and len(headers.getall(_HOST, ())) > 1:
             raise InvalidHeader("Host", "Duplicate Host header")
-        compression = self._setup_body(headers)
+        compression = self._setup_body(headers) if framed else None
         upgrade = c.should_upgrade()
         if upgrade and method != METH_CONNECT and self._framing:
             if chunked:
@@ -611,6 +617,38 @@ class HttpResponseParser(_ParserBase):
         self._head_buf = b""
         self._c = httptools.HttpResponseParser(self)
         self._c.set_dangerous_leniencies(lenient_version=True)
+        self._c_idle = True  # llhttp sits between two messages (see reset())
+
+    def reset(self, method: str = "GET", read_until_eof: bool = True) -> bool:
+        """Expect the next response on the same kept-alive connection.
+
+        Reuses the llhttp parser (cheaper than a new parser, and no reference cycle
+        left for the garbage collector per response). Only possible once the final
+        response is complete, llhttp saw its end itself (not after a HEAD or
+        CONNECT head cut out here) and nothing followed it, no upgrade, no error:
+        returns False otherwise, changing nothing; make a new parser then. Limits
+        stay as they are. Only for a connection that stays open: after a response
+        that asked to close (``should_close``), llhttp refuses further bytes.
+        """
+        if (
+            not self._done
+            or not self._c_idle
+            or self._trailing
+            or self._tunnel
+            or self._failed is not None
+            or self._c.should_upgrade()
+        ):
+            return False
+        method = method.upper()
+        self.method = method
+        self.read_until_eof = read_until_eof
+        self._head_mode = method in (METH_HEAD, METH_CONNECT)
+        self._done = self._interim = self._chunk_has_data = self._touched = False
+        self._pending = 0
+        self._reason = self._head_buf = b""
+        self._events = []
+        self._reset()
+        return True
 
     @property
     def done(self) -> bool:
@@ -696,6 +734,7 @@ class HttpResponseParser(_ParserBase):
     # -- callbacks ----------------------------------------------------------------
 
     def on_message_begin(self) -> None:
+        self._c_idle = False
         if self._done:
             self._trailing = True
             return
@@ -771,6 +810,7 @@ class HttpResponseParser(_ParserBase):
             self._finish()
 
     def on_message_complete(self) -> None:
+        self._c_idle = True
         if self._done:
             return
         if self._interim:

@@ -42,6 +42,9 @@ _CRLF: Final = "\r\n"
 _GOOD_NAMES: set[str] = set()
 _GOOD_NAMES_MAX: Final = 1024
 _MULTIDICTS: Final = (CIMultiDict, CIMultiDictProxy, MultiDict, MultiDictProxy, dict)
+# Validated header lines by their (name, value) pairs (bounded; cleared when full).
+_BLOCKS: dict[tuple[tuple[str, str], ...], str] = {}
+_BLOCKS_MAX: Final = 256
 # Status lines by (version, status, reason): a few dozen entries at most.
 _STATUS_LINES: dict[tuple[tuple[int, int], int, str | None], str] = {}
 
@@ -68,10 +71,28 @@ def _check_names(items: list[tuple[str, str]]) -> None:
 
 
 def _fields(headers: HeadersLike | None) -> str:
-    """Header lines, each ending with CRLF, after validation."""
+    """Header lines, each ending with CRLF, after validation.
+
+    The lines of recently seen header sets are cached by their ``(name, value)``
+    pairs: most responses of an application repeat a few such sets.
+    """
     items = _items(headers)
     if not items:
         return ""
+    key = tuple(items)
+    try:
+        lines = _BLOCKS.get(key)
+    except TypeError:  # an unhashable value: not cacheable (and invalid anyway)
+        return _build_fields(items)
+    if lines is None:
+        lines = _build_fields(items)
+        if len(_BLOCKS) >= _BLOCKS_MAX:
+            _BLOCKS.clear()
+        _BLOCKS[key] = lines
+    return lines
+
+
+def _build_fields(items: list[tuple[str, str]]) -> str:
     _check_names(items)
     values = "".join([v for _, v in items])
     # isprintable() is false for every control character (and for HTAB and a few

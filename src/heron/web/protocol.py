@@ -29,6 +29,7 @@ Upgrades: after a ``101`` response a handler (the WebSocket layer) calls
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import html
 import socket
 import time
@@ -49,6 +50,7 @@ from ..http.reasons import reason_phrase
 from ..http.serializer import serialize_response_head
 from ..streams import EMPTY_PAYLOAD, StreamReader
 from ..writer import StreamWriter
+from ._inline import InlineRun, enter_task, leave_task, run_inline
 from .exceptions import HTTPException, HTTPExpectationFailed
 from .log import server_logger
 from .request import BaseRequest
@@ -160,6 +162,9 @@ class RequestHandler(BaseProtocol):
         self._timer_kind = 0
         self._deadline = 0.0
         self._head_bytes = False
+        # A handler started inline in data_received that the task must finish.
+        self._inline: InlineRun[bool] | None = None
+        self._context: contextvars.Context | None = None
 
     # -- public knobs ------------------------------------------------------------
 
@@ -201,7 +206,10 @@ class RequestHandler(BaseProtocol):
             auto_decompress=decompress,
         )
         self._manager.connection_made(self, transport)
-        self._task = self._loop.create_task(self._run())
+        # The task gets its own context, so that handlers started inline (see
+        # _dispatch) run in the same context as the ones the task runs itself.
+        self._context = contextvars.copy_context()
+        self._task = self._loop.create_task(self._run(), context=self._context)
         self._arm(_HEAD, self._loop.time() + self._head_timeout)
 
     def connection_lost(self, exc: Exception | None) -> None:
@@ -241,16 +249,17 @@ class RequestHandler(BaseProtocol):
         if self._parse_failed or self._parser is None:
             return  # after a bad request: ignore everything until we close
         kind = self._timer_kind
-        if kind:
-            if kind == _KEEPALIVE:
-                # The next request started: it now has a deadline to complete its head.
-                self._arm(_HEAD, self._loop.time() + self._head_timeout)
-            elif kind == _BODY:
-                # Body bytes arrived: the client is not stalling (the pending timer
-                # handle re-arms itself for the new deadline when it fires).
-                self._deadline = self._loop.time() + self._body_timeout  # type: ignore[operator]
+        if kind == _BODY:
+            # Body bytes arrived: the client is not stalling (the pending timer
+            # handle re-arms itself for the new deadline when it fires).
+            self._deadline = self._loop.time() + self._body_timeout  # type: ignore[operator]
         self._head_bytes = True
         self._feed(data)
+        if kind == _KEEPALIVE and self._timer_kind == _KEEPALIVE and self._head_bytes:
+            # The next request started and is still waiting (its head incomplete, or
+            # queued for the task): it now has a deadline to complete its head. A
+            # request already answered inline re-armed the keep-alive timer instead.
+            self._arm(_HEAD, self._loop.time() + self._head_timeout)
 
     def resume_reading(self) -> None:
         """Resume reading unless too many pipelined requests are still queued."""
@@ -309,7 +318,7 @@ class RequestHandler(BaseProtocol):
             else:
                 self._on_upgrade(event)
         if got_head:
-            self._wake()
+            self._dispatch()
             if len(messages) >= self._max_pipelined and not self._pipeline_paused:
                 self.pause_reading()
                 self._pipeline_paused = True
@@ -391,6 +400,15 @@ class RequestHandler(BaseProtocol):
         messages = self._messages
         try:
             while True:
+                inline = self._inline
+                if inline is not None:
+                    self._inline = None
+                    keep_alive = await inline  # started in data_received, finished here
+                    self._timer_kind = 0
+                    if not keep_alive:
+                        await self._lingering_close()
+                        break
+                    continue
                 if not messages:
                     if self._upgraded and self._on_data is None:
                         self._decline_upgrade()
@@ -416,8 +434,16 @@ class RequestHandler(BaseProtocol):
                 if not keep_alive:
                     await self._lingering_close()
                     break
-        except asyncio.CancelledError:
-            pass  # connection lost with handler_cancellation, or forced shutdown
+        except asyncio.CancelledError as exc:
+            # Connection lost with handler_cancellation, or forced shutdown. A handler
+            # started inline that the task had not taken over yet gets the cancellation.
+            inline, self._inline = self._inline, None
+            if inline is not None:
+                inline.cancel = exc
+                try:
+                    await inline
+                except (asyncio.CancelledError, Exception):
+                    pass  # the connection ends either way, as after any cancellation
         finally:
             self._cancel_timer()
             transport = self.transport
@@ -440,6 +466,44 @@ class RequestHandler(BaseProtocol):
         if waiter is not None and not waiter.done():
             waiter.set_result(None)
 
+    def _dispatch(self) -> None:
+        """Serve newly queued requests at once if the connection's task is idle.
+
+        Each handler runs inline (see ``_inline``) until it finishes or has to wait;
+        a waiting one, anything unusual and a busy task fall back to waking the task.
+        """
+        waiter, task, loop = self._waiter, self._task, self._loop
+        if waiter is None or waiter.done() or self._handling or task is None:
+            self._wake()
+            return
+        if self._context is None or not enter_task(loop, task):
+            self._wake()  # called from a coroutine: leave it to the task
+            return
+        messages = self._messages
+        manager = self._manager
+        try:
+            while messages and type(messages[0]) is tuple:  # not a _Rejected
+                message, payload = messages.popleft()  # type: ignore[misc]
+                self._timer_kind = 0  # busy: no deadline while a request is served
+                if self._pipeline_paused and len(messages) < self._max_pipelined:
+                    self._pipeline_paused = False
+                    self.resume_reading()
+                manager.requests_count += 1
+                run = run_inline(
+                    self._handle(message, payload, manager.request_handler), self._context
+                )
+                if run is not None:
+                    self._inline = run  # the task finishes it (or closes the connection)
+                    break
+                self._timer_kind = 0  # the body deadline, if any, ends with the request
+        finally:
+            leave_task(loop, task)
+        if self._inline is not None or messages or self._upgraded or self._close_requested:
+            self._wake()
+        elif self._timer_kind == 0:
+            self._head_bytes = False  # idle again, as _wait_for_request would be
+            self._arm(_KEEPALIVE, loop.time() + self._keepalive_timeout)
+
     async def _handle(
         self, message: RawRequestMessage, payload: StreamReader, handler: _Handler
     ) -> bool:
@@ -459,16 +523,37 @@ class RequestHandler(BaseProtocol):
         self._handling = True
         drop_body = False
         try:
-            resp: StreamResponse | None = self._check_expect(request, message)
+            resp: StreamResponse | None = None
+            if hdrs.EXPECT in message.headers:
+                resp = self._check_expect(request, message)
             if resp is None:
-                resp = await self._call_handler(handler, request)
+                # The handler is awaited here, not in a helper: one coroutine less.
+                try:
+                    result: object = await handler(request)
+                except Exception as exc:
+                    resp = self._handler_failed(request, exc)
+                else:
+                    # type() first: isinstance() with an ABC-derived class is slow.
+                    if type(result) is Response or isinstance(result, StreamResponse):
+                        resp = result
+                    else:
+                        resp = self._handler_returned(request, result)
                 if resp is None:
                     return False  # failed after its head was sent: cut the response
             if payload is not EMPTY_PAYLOAD and not payload.at_eof():
                 drop_body = not self._body_left_is_small(request, message, payload)
                 if drop_body and not resp.prepared:
                     resp.force_close()  # say so: the client may stop uploading
-            keep_alive = await self._send_response(request, resp)
+            try:
+                await resp.prepare(request)
+                await resp.write_eof()
+            except ConnectionError:
+                raise
+            except Exception as exc:
+                await self._send_failed(request, resp, exc)
+                keep_alive = False
+            else:
+                keep_alive = bool(resp.keep_alive)
         except ConnectionError:
             return False  # the client went away: nothing to answer, nothing to log
         finally:
@@ -479,7 +564,7 @@ class RequestHandler(BaseProtocol):
             return False  # the connection was handed over and the handler is done
         if drop_body or not keep_alive or self._close_requested or not self.connected:
             return False
-        if not payload.at_eof():
+        if payload is not EMPTY_PAYLOAD and not payload.at_eof():
             return await self._discard_body(request, payload)
         return True
 
@@ -513,48 +598,38 @@ class RequestHandler(BaseProtocol):
         exc.force_close()
         return exc
 
-    async def _call_handler(self, handler: _Handler, request: BaseRequest) -> StreamResponse | None:
-        """Run the handler; turn what it raised into a response (None: too late)."""
-        try:
-            resp: object = await handler(request)
-        except HTTPException as exc:
-            if request._head_sent:
-                return None
-            return exc
-        except HttpProcessingError as exc:
+    def _handler_failed(self, request: BaseRequest, exc: Exception) -> StreamResponse | None:
+        """The response for what the handler raised (None: too late to answer)."""
+        if isinstance(exc, HTTPException):
+            return None if request._head_sent else exc
+        if isinstance(exc, HttpProcessingError):
             # The body turned out malformed while the handler read it.
             if request._head_sent:
                 return None
             return self._error_response(exc.code or 400, exc.message)
-        except Exception as exc:
-            if isinstance(exc, ConnectionError) and not self.connected:
-                raise  # the client left: no response, no log
-            if request._head_sent:
-                # A response is half sent; the peer sees it cut short.
-                self.logger.exception("Error handling request", exc_info=exc)
-                return None
-            return self.handle_error(request, 500, exc)
-        if not isinstance(resp, StreamResponse):
-            err = TypeError(f"Web handler returned {type(resp).__name__!r}, not a response")
-            return self.handle_error(request, 500, err)
-        return resp
+        if isinstance(exc, ConnectionError) and not self.connected:
+            raise exc  # the client left: no response, no log
+        if request._head_sent:
+            # A response is half sent; the peer sees it cut short.
+            self.logger.exception("Error handling request", exc_info=exc)
+            return None
+        return self.handle_error(request, 500, exc)
 
-    async def _send_response(self, request: BaseRequest, resp: StreamResponse) -> bool:
-        try:
-            await resp.prepare(request)
-            await resp.write_eof()
-        except ConnectionError:
-            raise
-        except Exception as exc:
-            if resp.prepared:
-                # The head is gone already: all we can do is cut the message short.
-                self.logger.exception("Error sending response", exc_info=exc)
-                return False
-            err = self.handle_error(request, 500, exc)
-            await err.prepare(request)
-            await err.write_eof()
-            return False
-        return bool(resp.keep_alive)
+    def _handler_returned(self, request: BaseRequest, resp: object) -> StreamResponse:
+        err = TypeError(f"Web handler returned {type(resp).__name__!r}, not a response")
+        return self.handle_error(request, 500, err)
+
+    async def _send_failed(
+        self, request: BaseRequest, resp: StreamResponse, exc: Exception
+    ) -> None:
+        """Sending ``resp`` raised: answer 500 if nothing was sent yet."""
+        if resp.prepared:
+            # The head is gone already: all we can do is cut the message short.
+            self.logger.exception("Error sending response", exc_info=exc)
+            return
+        err = self.handle_error(request, 500, exc)
+        await err.prepare(request)
+        await err.write_eof()
 
     async def _discard_body(self, request: BaseRequest, payload: StreamReader) -> bool:
         """Read what the handler left of the body, so the next request can be parsed."""

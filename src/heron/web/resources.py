@@ -587,6 +587,8 @@ class DynamicResource(Resource):
         match = self._pattern.fullmatch(path)
         if match is None:
             return None
+        if "%" not in path:
+            return match.groupdict()  # nothing left to decode
         return {key: unquote_safe(value) for key, value in match.groupdict().items()}
 
     def _literal_segments(self) -> tuple[str, ...]:

@@ -24,6 +24,7 @@ from ..http.models import HttpVersion10, HttpVersion11
 from ..http.reasons import _REASONS, reason_phrase
 from ..http.serializer import serialize_response_head
 from ..typedefs import DEFAULT_JSON_ENCODER, JSONEncoder, LooseHeaders
+from ..writer import StreamWriter
 from ._response_compression import CompressionMixin, ContentCoding
 from ._response_cookies import CookieMixin
 from ._response_headers import ContentHeadersMixin, _FrozenHeaders
@@ -259,9 +260,17 @@ class StreamResponse(ContentHeadersMixin, CookieMixin, CompressionMixin, Mutable
         self._must_be_empty_body = (
             request._method == hdrs.METH_HEAD or status in _EMPTY_BODY_STATUSES or status < 200
         )
+        writer = request._payload_writer
+        if status != 101 and type(writer) is StreamWriter and writer._on_headers_sent is None:
+            # The common case without the _start coroutine: the head is held back.
+            writer.hold_headers(self._begin(request))
+            if self._must_be_empty_body:
+                writer.length = 0  # HEAD, 204, 304: nothing written may reach the wire
+            return writer
         return await self._start(request)
 
-    async def _start(self, request: BaseRequest) -> AbstractStreamWriter:
+    def _begin(self, request: BaseRequest) -> bytes:
+        """Complete and freeze the headers; return the serialised head."""
         self._req = request
         writer = request._payload_writer
         added = self._added_lines = self._prepare_headers(request, writer)
@@ -272,7 +281,13 @@ class StreamResponse(ContentHeadersMixin, CookieMixin, CompressionMixin, Mutable
         request._head_sent = True
         self._payload_writer = writer
         self._head_length = len(head)
-        await writer.write_headers(head)
+        return head
+
+    async def _start(self, request: BaseRequest) -> AbstractStreamWriter:
+        head = self._begin(request)
+        writer = request._payload_writer
+        if type(writer) is not StreamWriter or not writer.hold_headers(head):
+            await writer.write_headers(head)
         if self._status == 101:
             # Switching protocols: the peer must see the head before the new protocol
             # starts, so it is not held back for a body that will never come.
@@ -465,18 +480,24 @@ class Response(StreamResponse):
     ) -> None:
         if (
             headers is None
-            and content_type is None
             and charset is None
             and zlib_executor_size is None
             and zlib_executor is None
         ):
             # The common cases (text, or bytes, and nothing else) without the checks.
             if body is None and type(text) is str:
-                self._headers = CIMultiDict(_TEXT_HEADERS)
+                if content_type is None:
+                    self._headers = CIMultiDict(_TEXT_HEADERS)
+                elif "charset" in content_type:
+                    raise ValueError("charset must not be in content_type argument")
+                else:
+                    self._headers = CIMultiDict(
+                        (("Content-Type", f"{content_type}; charset=utf-8"),)
+                    )
                 self._body = text.encode("utf-8")
                 self._init_status(status, reason)
                 return
-            if text is None and type(body) is bytes:
+            if text is None and type(body) is bytes and content_type is None:
                 self._headers = CIMultiDict()
                 self._body = body
                 self._init_status(status, reason)
@@ -629,8 +650,13 @@ class Response(StreamResponse):
         body = self._compressed_body if self._compressed_body is not None else self._body
         writer = self._payload_writer
         if type(body) is bytes and writer is not None and not self._must_be_empty_body:
-            # The common case, one coroutine less: the whole body in one write.
-            await writer.write_eof(body)
+            # The common case, without coroutines: head and body in one write.
+            if type(writer) is StreamWriter and writer.finish(body):
+                protocol = writer.protocol
+                if protocol._writing_paused or protocol._connection_lost:
+                    await protocol.drain()
+            else:
+                await writer.write_eof(body)
             self._eof_sent = True
             self._body_length = max(writer.output_size - self._head_length, 0)
             self._req = None

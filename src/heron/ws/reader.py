@@ -294,12 +294,18 @@ class WebSocketReader:
 
 
 def _data_message(opcode: int, payload: bytes) -> WSMessage:
+    # tuple.__new__ skips the named tuple's Python-level __new__ (same object).
     if opcode == _OP_TEXT:
         try:
-            return WSMessage(WSMsgType.TEXT, payload.decode("utf-8"), "")
+            return _new_tuple(WSMessage, (_TEXT, payload.decode("utf-8"), ""))
         except UnicodeDecodeError as exc:
             raise WebSocketError(WSCloseCode.INVALID_TEXT, f"invalid UTF-8 text: {exc}") from None
-    return WSMessage(WSMsgType.BINARY, payload, "")
+    return _new_tuple(WSMessage, (_BINARY, payload, ""))
+
+
+_new_tuple: Final = tuple.__new__
+_TEXT: Final = WSMsgType.TEXT
+_BINARY: Final = WSMsgType.BINARY
 
 
 def _control_message(opcode: int, payload: bytes) -> WSMessage:
