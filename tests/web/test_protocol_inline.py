@@ -11,9 +11,11 @@ from __future__ import annotations
 import asyncio
 import contextvars
 
+import pytest
 from server_helpers import serve
 
 from heron import web
+from heron.web import _inline
 
 _VAR: contextvars.ContextVar[str] = contextvars.ContextVar("_VAR", default="unset")
 
@@ -126,3 +128,23 @@ async def test_pipelined_mix_of_immediate_and_waiting_handlers_keeps_order() -> 
         bodies = [(await conn.response()).body for _ in paths]
         await conn.close()
     assert bodies == paths
+
+
+async def test_requests_are_served_when_the_inline_start_is_unavailable(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Without asyncio's private task hooks the server falls back to its task."""
+    monkeypatch.setattr(_inline, "AVAILABLE", False)
+    seen: list[bool] = []
+
+    async def handler(request: web.BaseRequest) -> web.StreamResponse:
+        seen.append(asyncio.current_task() is request.task)
+        return web.Response(text="ok")
+
+    async with serve(handler) as srv:
+        conn = await srv.connect()
+        for _ in range(3):
+            conn.send(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+            assert (await conn.response()).body == b"ok"
+        await conn.close()
+    assert seen == [True, True, True]

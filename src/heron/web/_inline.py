@@ -27,12 +27,15 @@ __all__ = ("InlineRun", "enter_task", "leave_task", "run_inline")
 
 _T = TypeVar("_T")
 
-_enter_task = asyncio.tasks._enter_task
-_leave_task = asyncio.tasks._leave_task
+_enter_task = getattr(asyncio.tasks, "_enter_task", None)
+_leave_task = getattr(asyncio.tasks, "_leave_task", None)
 # The loop -> running task mapping behind asyncio.current_task() (a plain dict
 # lookup instead of a Python-level function call).
 _Tasks = dict[asyncio.AbstractEventLoop, "asyncio.Task[Any]"]
-_current_tasks: _Tasks = asyncio.tasks._current_tasks  # type: ignore[attr-defined]
+_current_tasks: _Tasks | None = getattr(asyncio.tasks, "_current_tasks", None)
+# Should a future Python drop these private pieces, handlers simply start in their
+# task as usual (one loop iteration later) instead of failing.
+AVAILABLE = _enter_task is not None and _leave_task is not None and isinstance(_current_tasks, dict)
 
 
 class InlineRun(Generic[_T]):
@@ -84,14 +87,17 @@ class InlineRun(Generic[_T]):
 
 def enter_task(loop: asyncio.AbstractEventLoop, task: asyncio.Task[Any]) -> bool:
     """Make ``task`` the current task; False if another task is running right now."""
-    if loop in _current_tasks:
+    if not AVAILABLE:
+        return False
+    if loop in _current_tasks:  # type: ignore[operator]
         return False  # called from a coroutine rather than from a loop callback
-    _enter_task(loop, task)
+    _enter_task(loop, task)  # type: ignore[misc]
     return True
 
 
-# Undo enter_task(loop, task).
-leave_task = _leave_task
+def leave_task(loop: asyncio.AbstractEventLoop, task: asyncio.Task[Any]) -> None:
+    """Undo a successful :func:`enter_task`."""
+    _leave_task(loop, task)  # type: ignore[misc]
 
 
 def run_inline(coro: Coroutine[Any, Any, _T], context: contextvars.Context) -> InlineRun[_T] | None:
