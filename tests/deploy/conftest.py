@@ -6,15 +6,14 @@ import os
 import pathlib
 import signal
 import subprocess
-import sys
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 
+# The tests import deploy_helpers (pytest's pythonpath); the subprocesses import
+# deploy_apps, so they get this folder on PYTHONPATH.
 DEPLOY_DIR = pathlib.Path(__file__).resolve().parent
-# The tests import deploy_helpers; the subprocesses import deploy_apps.
-sys.path.insert(0, str(DEPLOY_DIR))
 
 
 @pytest.fixture
