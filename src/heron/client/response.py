@@ -73,9 +73,9 @@ class _ResponseLink:
 
     __slots__ = ("complete", "connection", "writer")
 
-    def __init__(self) -> None:
+    def __init__(self, writer: asyncio.Task[None] | None = None) -> None:
         self.connection: Connection | None = None
-        self.writer: asyncio.Task[None] | None = None
+        self.writer = writer
         self.complete = False
 
     def __call__(self) -> None:
@@ -121,6 +121,9 @@ class ClientResponse:
     _cookies: SimpleCookie | None = None
     _content_type_cache: tuple[str, dict[str, str]] | None = None
     _disposition_cache: tuple[ContentDisposition | None] | None = None
+    _body: bytes | None = None
+    _history: tuple[ClientResponse, ...] = ()
+    _released = False
 
     def __init__(
         self,
@@ -138,19 +141,12 @@ class ClientResponse:
         self.method = method
         self._real_url = url
         self._url = url.with_fragment(None) if url.raw_fragment else url
-        self._body: bytes | None = None
-        self._link = _ResponseLink()
-        self._link.writer = writer
+        self._link = _ResponseLink(writer)
         self._continue = continue100
         self._request_info = request_info
         self._traces = traces
         self._loop = loop
         self._session = session
-        self._history: tuple[ClientResponse, ...] = ()
-        self._released = False
-        self._resolve_charset: Callable[[ClientResponse, bytes], str] = (
-            getattr(session, "_resolve_charset", None) or default_charset_resolver
-        )
         if loop.get_debug():
             self._source_traceback = traceback.extract_stack(sys._getframe(1))
 
@@ -394,7 +390,10 @@ class ClientResponse:
                 return charset
         if ctype == "application/json" or ctype.endswith("+json"):
             return "utf-8"  # RFC 8259: JSON is UTF-8
-        return self._resolve_charset(self, self._body or b"")
+        resolve: Callable[[ClientResponse, bytes], str] = (
+            getattr(self._session, "_resolve_charset", None) or default_charset_resolver
+        )
+        return resolve(self, self._body or b"")
 
     async def text(self, encoding: str | None = None, errors: str = "strict") -> str:
         """The body decoded with ``encoding`` (default: :meth:`get_encoding`)."""

@@ -358,7 +358,8 @@ class ClientSession:
     ) -> ClientResponse:
         """The request itself, once its options are known (``what`` is ``(data,
         headers, auth, cookies, params)``)."""
-        if self.closed:
+        connector = self._connector
+        if connector is None or connector.closed:
             raise RuntimeError("Session is closed")
         tm = opts.timeout
         # The total timeout as a loop time (None without one).
@@ -372,7 +373,7 @@ class ClientSession:
             method if method in _UPPER_METHODS else method.upper(),
             url or self._build_url(str_or_url),
             data,
-            self._prepare_headers(headers),
+            self._default_headers.copy() if headers is None else self._prepare_headers(headers),
             auth,
             cookies,
             params,
