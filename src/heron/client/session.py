@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import sys
 import traceback
 import warnings
-from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping
+from collections.abc import Callable, Coroutine, Iterable
 from http.cookies import SimpleCookie
 from types import TracebackType
 from typing import Any
@@ -20,86 +19,41 @@ from ..helpers import BasicAuth
 from ..http.models import HttpVersion, HttpVersion11
 from ..payload import JsonPayload
 from ..typedefs import DEFAULT_JSON_ENCODER, JSONEncoder, LooseCookies, LooseHeaders, StrOrURL
+from ._options import SENTINEL as _SENTINEL
+from ._options import OptionsMixin, RaiseForStatus, RequestOptions, check_base_url, session_timeout
+from ._sending import RequestSendingMixin
 from .abc import AbstractCookieJar
-from .connector import BaseConnector, Connection
+from .connector import BaseConnector
 from .contexts import RequestContextManager, SessionRequestContextManager
 from .cookiejar import CookieJar
-from .exceptions import ConnectionTimeoutError, InvalidUrlClientError, NonHttpUrlClientError
-from .proto import BadResponseHead
-from .proxy import basicauth_from_netrc, get_env_proxy_for_url, netrc_from_env
-from .redirects import REDIRECT_STATUSES, Hop, follow_redirect
+from .redirects import REDIRECT_STATUSES, Hop
 from .reqrep import _DEFAULT_HEADERS as _PLAIN_DEFAULT_HEADERS
-from .reqrep import ClientRequest, ConnectionKey
+from .reqrep import ClientRequest
 from .response import ClientResponse, default_charset_resolver
 from .tcp import TCPConnector
-from .timeouts import DEFAULT_TIMEOUT, ClientTimeout, deadline_of, earliest
+from .timeouts import ClientTimeout, deadline_of
 from .tls import legacy_request_ssl
 from .tracing import Trace, TraceConfig
 
 __all__ = ("ClientSession", "request")
 
-_HTTP_SCHEMES = frozenset({"http", "https"})
-_WS_SCHEMES = frozenset({"ws", "wss"})
-_ALLOWED_SCHEMES = _HTTP_SCHEMES | _WS_SCHEMES
-_REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _UPPER_METHODS = frozenset(
     {"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "TRACE", "CONNECT"}
 )
-_SENTINEL: Any = object()
-
-RaiseForStatus = bool | Callable[[ClientResponse], Awaitable[None]]
-# What a request's connection is armed with: the protocol's response parameters and
-# the total deadline (see ResponseHandler._prepare).
-_Arm = tuple[tuple[Any, ...], float | None]
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class _RequestOptions:
-    """The settings of one ``request()`` call that stay the same across redirect hops."""
-
-    skip_auto_headers: frozenset[istr]
-    compress: str | bool | None
-    chunked: bool | None
-    expect100: bool
-    proxy: StrOrURL | None
-    proxy_auth: BasicAuth | None
-    proxy_headers: LooseHeaders | None
-    ssl: Any
-    server_hostname: str | None
-    allow_redirects: bool
-    max_redirects: int
-    timeout: ClientTimeout
-    read_until_eof: bool
-    auto_decompress: bool
-    max_line_size: int
-    max_field_size: int
-    read_bufsize: int
-    plain: bool = False  # only the session's defaults: requests may take the fast path
-
-    def response_params(self) -> tuple[bool, bool, int, int, int, float | None]:
-        """What the connection's protocol needs to parse the answer (see ``_prepare``)."""
-        return (
-            self.read_until_eof,
-            self.auto_decompress,
-            self.max_line_size,
-            self.max_field_size,
-            self.read_bufsize,
-            self.timeout.sock_read,
-        )
-
-
 # Most requests pass no options: their settings are built once per session and shared.
 _NO_TRACES: list[Trace] = []
 _NOTHING = (None, None, None, None, None)  # no data, headers, auth, cookies or params
-_URL_CACHE_MAX = 256
 
 
-class ClientSession:
+class ClientSession(RequestSendingMixin, OptionsMixin):
     """A connection pool, cookie jar and request defaults shared by many requests.
 
     Create one per application (``async with heron.ClientSession() as session:``)
     and make requests with :meth:`get`, :meth:`post`, ... or :meth:`request`.
     """
+
+    # The request pipeline's steps are in the mixins: option building in _options.py,
+    # request building in _building.py, connecting/sending/redirects in _sending.py.
 
     _source_traceback: traceback.StackSummary | None = None
     _connector: BaseConnector | None = None
@@ -138,20 +92,20 @@ class ClientSession:
             default_charset_resolver
         ),
     ) -> None:
-        self._loop: asyncio.AbstractEventLoop = loop or asyncio.get_running_loop()
+        self._loop = loop or asyncio.get_running_loop()
         if connector is None:
             connector = TCPConnector(loop=self._loop)
         elif connector._loop is not self._loop:
             raise RuntimeError("Session and connector has to use same event loop")
         if self._loop.get_debug():
             self._source_traceback = traceback.extract_stack(sys._getframe(1))
-        self._base_url = self._check_base_url(base_url)
+        self._base_url = check_base_url(base_url)
         self._connector = connector
         self._connector_owner = connector_owner
         self._cookie_jar = cookie_jar if cookie_jar is not None else CookieJar(loop=self._loop)
         if cookies:
             self._cookie_jar.update_cookies(cookies)
-        self._default_headers: CIMultiDict[str] = CIMultiDict(headers or {})
+        self._default_headers = CIMultiDict(headers or {})
         self._skip_auto_headers = frozenset(istr(h) for h in skip_auto_headers or ())
         self._default_auth = auth
         self._default_proxy = URL(proxy) if proxy is not None else None
@@ -162,7 +116,7 @@ class ClientSession:
         self._ws_response_class = ws_response_class
         self._version = version
         self._raise_for_status = raise_for_status
-        self._timeout = self._resolve_session_timeout(timeout, read_timeout, conn_timeout)
+        self._timeout = session_timeout(timeout, read_timeout, conn_timeout)
         self._auto_decompress = auto_decompress
         self._trust_env = trust_env
         self._requote_redirect_url = requote_redirect_url
@@ -174,9 +128,9 @@ class ClientSession:
         self._max_field_size = max_field_size
         self._resolve_charset = fallback_charset_resolver
         # Per-session caches of the request fast path (see _request).
-        self._plain_options: dict[bool, tuple[_RequestOptions, tuple[Any, ...]]] = {}
-        self._urls: dict[StrOrURL, URL] = {}
-        self._plain_keys: dict[int, tuple[URL, ConnectionKey]] = {}
+        self._plain_options = {}
+        self._urls = {}
+        self._plain_keys = {}
         self._sync_send = request_class.send is ClientRequest.send
         self._sync_start = response_class.start is ClientResponse.start
         # Whether requests without options may skip the general request building
@@ -190,40 +144,6 @@ class ClientSession:
             and proxy is None
             and not connector.force_close
         )
-
-    @staticmethod
-    def _check_base_url(base_url: StrOrURL | None) -> URL | None:
-        if base_url is None:
-            return None
-        url = URL(base_url)
-        if not url.absolute:
-            raise ValueError("Only absolute URLs are supported as base_url")
-        if url.raw_query_string or url.raw_fragment:
-            raise ValueError("base_url must not have a query or a fragment")
-        if not url.raw_path.endswith("/"):
-            raise ValueError("base_url must end with '/' so relative paths join under it")
-        return url
-
-    @staticmethod
-    def _resolve_session_timeout(
-        timeout: Any, read_timeout: Any, conn_timeout: float | None
-    ) -> ClientTimeout:
-        if timeout is _SENTINEL or timeout is None:
-            result = DEFAULT_TIMEOUT
-            if read_timeout is not _SENTINEL or conn_timeout is not None:
-                warnings.warn(
-                    "read_timeout and conn_timeout are deprecated, use timeout=",
-                    DeprecationWarning,
-                    stacklevel=3,
-                )
-                total = None if read_timeout is _SENTINEL else read_timeout
-                result = dataclasses.replace(result, total=total, connect=conn_timeout)
-            return result
-        if read_timeout is not _SENTINEL or conn_timeout is not None:
-            raise ValueError("read_timeout and conn_timeout cannot be combined with timeout")
-        if isinstance(timeout, ClientTimeout):
-            return timeout
-        return ClientTimeout(total=float(timeout))
 
     def __init_subclass__(cls) -> None:
         warnings.warn(
@@ -284,6 +204,7 @@ class ClientSession:
         fingerprint: bytes | None = None,
         ssl_context: Any = None,
     ) -> ClientResponse:
+        """A request with options (``request()`` without them takes ``_run_plain``)."""
         if self.closed:
             raise RuntimeError("Session is closed")
         if json is not _SENTINEL:
@@ -318,24 +239,21 @@ class ClientSession:
         else:
             if ssl is not True or verify_ssl is not None or fingerprint or ssl_context is not None:
                 ssl = legacy_request_ssl(ssl, verify_ssl, fingerprint, ssl_context)
-            opts = self._options(
+            opts, params_tuple = self._options(
                 skip_auto_headers,
                 compress,
                 chunked,
                 expect100,
-                proxy,
-                proxy_auth,
-                proxy_headers,
+                (proxy, proxy_auth, proxy_headers),
                 ssl,
                 server_hostname,
                 allow_redirects,
                 max_redirects,
-                self._request_timeout(timeout),
+                timeout,
                 read_until_eof,
                 auto_decompress,
                 (max_line_size, max_field_size, read_bufsize),
             )
-            params_tuple = opts.response_params()
         return await self._run(
             method,
             str_or_url,
@@ -350,7 +268,7 @@ class ClientSession:
         self,
         method: str,
         str_or_url: StrOrURL,
-        opts: _RequestOptions,
+        opts: RequestOptions,
         params_tuple: tuple[Any, ...],
         what: tuple[Any, LooseHeaders | None, BasicAuth | None, LooseCookies | None, Any],
         trace_request_ctx: Any,
@@ -371,7 +289,8 @@ class ClientSession:
             url = None
         hop = Hop(
             method if method in _UPPER_METHODS else method.upper(),
-            url or self._build_url(str_or_url),
+            # "is not None", not "or": a URL's truth test is a Python call.
+            url if url is not None else self._build_url(str_or_url),
             data,
             self._default_headers.copy() if headers is None else self._prepare_headers(headers),
             auth,
@@ -405,374 +324,6 @@ class ClientSession:
             allow_redirects
         )
         return self._run(method, url, opts, params_tuple, _NOTHING, None, None)
-
-    def _options(
-        self,
-        skip_auto_headers: Iterable[str] | None,
-        compress: str | bool | None,
-        chunked: bool | None,
-        expect100: bool,
-        proxy: StrOrURL | None,
-        proxy_auth: BasicAuth | None,
-        proxy_headers: LooseHeaders | None,
-        ssl: Any,
-        server_hostname: str | None,
-        allow_redirects: bool,
-        max_redirects: int,
-        timeout: ClientTimeout,
-        read_until_eof: bool,
-        auto_decompress: bool | None,
-        sizes: tuple[int | None, int | None, int | None],
-    ) -> _RequestOptions:
-        """The options of a request that passes some, over the session's defaults."""
-        max_line_size, max_field_size, read_bufsize = sizes
-        return _RequestOptions(
-            skip_auto_headers=self._skip_auto_headers
-            if skip_auto_headers is None
-            else self._skip_auto_headers | frozenset(istr(h) for h in skip_auto_headers),
-            compress=compress,
-            chunked=chunked,
-            expect100=expect100,
-            proxy=proxy,
-            proxy_auth=proxy_auth,
-            proxy_headers=proxy_headers,
-            ssl=ssl,
-            server_hostname=server_hostname,
-            allow_redirects=allow_redirects,
-            max_redirects=max_redirects,
-            timeout=timeout,
-            read_until_eof=read_until_eof,
-            auto_decompress=self._auto_decompress if auto_decompress is None else auto_decompress,
-            max_line_size=max_line_size or self._max_line_size,
-            max_field_size=max_field_size or self._max_field_size,
-            read_bufsize=read_bufsize or self._read_bufsize,
-        )
-
-    def _plain(self, allow_redirects: bool) -> tuple[_RequestOptions, tuple[Any, ...]]:
-        """The options of a request that passes none (cached per ``allow_redirects``)."""
-        opts = _RequestOptions(
-            skip_auto_headers=self._skip_auto_headers,
-            compress=None,
-            chunked=None,
-            expect100=False,
-            proxy=None,
-            proxy_auth=None,
-            proxy_headers=None,
-            ssl=True,
-            server_hostname=None,
-            allow_redirects=allow_redirects,
-            max_redirects=10,
-            timeout=self._timeout,
-            read_until_eof=True,
-            auto_decompress=self._auto_decompress,
-            max_line_size=self._max_line_size,
-            max_field_size=self._max_field_size,
-            read_bufsize=self._read_bufsize,
-            plain=not self._skip_auto_headers,
-        )
-        result = self._plain_options[allow_redirects] = (opts, opts.response_params())
-        return result
-
-    async def _traced_request(
-        self,
-        hop: Hop,
-        opts: _RequestOptions,
-        arm: _Arm,
-        traces: list[Trace],
-        raise_for_status: RaiseForStatus | None,
-    ) -> ClientResponse:
-        """The request with its redirects and status check, between the trace signals."""
-        for trace in traces:
-            await trace.send_request_start(hop.method, hop.url, hop.headers)
-        try:
-            resp = await self._send_following_redirects(hop, opts, arm, traces)
-            await self._check_status(resp, raise_for_status)
-            for trace in traces:
-                await trace.send_request_end(hop.method, hop.url, hop.headers, resp)
-            return resp
-        except BaseException as exc:
-            for trace in traces:
-                await trace.send_request_exception(hop.method, hop.url, hop.headers, exc)
-            raise
-
-    async def _send_following_redirects(
-        self, hop: Hop, opts: _RequestOptions, arm: _Arm, traces: list[Trace]
-    ) -> ClientResponse:
-        """Send ``hop``, then each redirect it leads to; return the final response."""
-        resp = await self._send_hop(hop, opts, arm, traces)
-        if hdrs.SET_COOKIE in resp._headers or (
-            opts.allow_redirects and resp.status in REDIRECT_STATUSES
-        ):
-            resp = await self._follow_redirects(hop, resp, opts, arm, traces)
-        return resp
-
-    async def _follow_redirects(
-        self,
-        hop: Hop,
-        resp: ClientResponse,
-        opts: _RequestOptions,
-        arm: _Arm,
-        traces: list[Trace],
-    ) -> ClientResponse:
-        """Store the cookies of ``resp`` (the answer to ``hop``) and follow its redirects."""
-        history: list[ClientResponse] = []
-        while True:
-            self._store_cookies(resp)
-            if not opts.allow_redirects or resp.status not in REDIRECT_STATUSES:
-                break
-            if not await follow_redirect(
-                hop, resp, history, opts.max_redirects, traces, requote=self._requote_redirect_url
-            ):
-                break
-            resp = await self._send_hop(hop, opts, arm, traces)
-        if history:
-            resp._history = tuple(history)
-        return resp
-
-    async def _send_hop(
-        self, hop: Hop, opts: _RequestOptions, arm: _Arm, traces: list[Trace]
-    ) -> ClientResponse:
-        """One request and its response head: build, connect, send, read the head."""
-        req = self._make_request(hop, opts, traces)
-        connector = self._connector
-        # A kept-alive connection from the pool needs no waiting (traces want the
-        # connection signals, so they take the long way).
-        conn = None if traces or connector is None else connector._connect_from_pool(req)
-        if conn is None:
-            conn = await self._connect(req, traces, opts.timeout, arm[1])
-        protocol = conn.protocol
-        assert protocol is not None
-        protocol._prepare(*arm)
-        resp = None
-        try:
-            if self._sync_send:
-                resp = req._send(conn)
-                if self._sync_start:
-                    # start() inlined (one coroutine less): _send already tied the
-                    # response to conn.
-                    head_future = resp._head_future
-                    assert head_future is not None
-                    try:
-                        message, payload = await head_future
-                    except BadResponseHead as exc:
-                        raise resp._bad_head(exc) from exc.error
-                    resp._head_received(message, payload)
-                else:
-                    await resp.start(conn)
-            else:
-                resp = await req.send(conn)
-                await resp.start(conn)
-        except BaseException:
-            conn.close()
-            if resp is not None:
-                resp.close()
-            req.terminate()
-            raise
-        return resp
-
-    def _request_timeout(self, timeout: Any) -> ClientTimeout:
-        if timeout is _SENTINEL:
-            return self._timeout
-        if timeout is None:
-            return ClientTimeout()
-        if isinstance(timeout, ClientTimeout):
-            return timeout
-        return ClientTimeout(total=float(timeout))
-
-    def _build_url(self, str_or_url: StrOrURL) -> URL:
-        """The absolute request URL (remembered per argument: programs repeat them)."""
-        try:
-            url = URL(str_or_url)
-        except (ValueError, TypeError) as exc:
-            raise InvalidUrlClientError(str_or_url) from exc
-        if self._base_url is not None and not url.absolute:
-            url = self._base_url.join(url)
-        if not url.absolute or (url.scheme in _ALLOWED_SCHEMES and not url.raw_host):
-            raise InvalidUrlClientError(url)
-        if url.scheme not in _ALLOWED_SCHEMES:
-            raise NonHttpUrlClientError(url)
-        if isinstance(str_or_url, str | URL):
-            if len(self._urls) >= _URL_CACHE_MAX:
-                self._urls.clear()
-            self._urls[str_or_url] = url
-        return url
-
-    def _prepare_headers(self, headers: LooseHeaders | None) -> CIMultiDict[str]:
-        """Session headers, overridden (not added to) by the request's."""
-        result = self._default_headers.copy()
-        if not headers:
-            return result
-        items = headers.items() if isinstance(headers, Mapping) else headers
-        added: set[str] = set()
-        for key, value in items:
-            if key in added:
-                result.add(key, value)
-            else:
-                result[key] = value
-                added.add(key)
-        return result
-
-    def _make_request(self, hop: Hop, opts: _RequestOptions, traces: list[Trace]) -> ClientRequest:
-        url = hop.url
-        if (
-            opts.plain
-            and self._plain_requests
-            and not traces
-            and hop.data is None
-            and hop.params is None
-            and hop.auth is None
-            and hop.cookies is None
-            and not hop.headers
-            and hop.method not in ClientRequest.POST_METHODS
-            and url.raw_user is None
-            and url.raw_password is None
-            and not len(self._cookie_jar)
-        ):
-            return self._plain_request(hop.method, url)
-        auth = self._auth_for(hop)
-        url = hop.url
-        proxy_url, proxy_auth = self._proxy_for(url, opts.proxy, opts.proxy_auth)
-        cookies = self._cookies_for(url, hop.cookies)
-        connector = self._connector
-        assert connector is not None
-        return self._request_class(
-            hop.method,
-            url,
-            params=hop.params,
-            headers=hop.headers,
-            skip_auto_headers=opts.skip_auto_headers,
-            data=hop.data,
-            cookies=cookies,
-            auth=auth,
-            version=self._version,
-            compress=opts.compress,
-            chunked=opts.chunked,
-            expect100=opts.expect100,
-            loop=self._loop,
-            response_class=self._response_class,
-            proxy=proxy_url,
-            proxy_auth=proxy_auth,
-            session=self,
-            ssl=opts.ssl,
-            server_hostname=opts.server_hostname,
-            proxy_headers=opts.proxy_headers,
-            traces=traces,
-            trust_env=self._trust_env,
-            force_close=connector.force_close,
-        )
-
-    def _plain_request(self, method: str, url: URL) -> ClientRequest:
-        """A request without body, options, credentials, cookies or proxy: nothing to
-        work out but the pool key, which is remembered per URL."""
-        req = ClientRequest._plain(method, url, self._loop, self._response_class, self)
-        # By id (hashing a URL costs more): the entry keeps the URL, so its id stays its.
-        entry = self._plain_keys.get(id(url))
-        if entry is not None and entry[0] is url:
-            req._connection_key = entry[1]
-        else:
-            if len(self._plain_keys) >= _URL_CACHE_MAX:
-                self._plain_keys.clear()
-            self._plain_keys[id(url)] = (url, req.connection_key)
-        return req
-
-    def _auth_for(self, hop: Hop) -> BasicAuth | None:
-        if (
-            hop.auth is None
-            and self._default_auth is None
-            and not self._trust_env
-            and hop.url.raw_user is None
-            and hop.url.raw_password is None
-        ):
-            return None  # no credentials anywhere: nothing to check either
-        url_auth = BasicAuth.from_url(hop.url)
-        if url_auth is not None:
-            hop.url = hop.url.with_user(None)  # credentials go in a header, never in resp.url
-        auth = hop.auth
-        if auth is not None and url_auth is not None:
-            raise ValueError("Cannot combine AUTH argument with credentials encoded in URL")
-        auth = auth or url_auth
-        if (
-            auth is None
-            and self._default_auth is not None
-            and not hop.crossed
-            and (self._base_url is None or hop.url.origin() == self._base_url.origin())
-        ):
-            auth = self._default_auth
-        if (
-            auth is None
-            and self._trust_env
-            and hop.url.host
-            and hdrs.AUTHORIZATION not in hop.headers
-        ):
-            auth = basicauth_from_netrc(netrc_from_env(), hop.url.host)
-        if auth is not None and hdrs.AUTHORIZATION in hop.headers:
-            raise ValueError(
-                "Cannot combine AUTHORIZATION header with AUTH argument or credentials "
-                "encoded in URL"
-            )
-        return auth
-
-    def _proxy_for(
-        self, url: URL, proxy: StrOrURL | None, proxy_auth: BasicAuth | None
-    ) -> tuple[URL | None, BasicAuth | None]:
-        if proxy is not None:
-            return URL(proxy), proxy_auth
-        if self._default_proxy is not None:
-            return self._default_proxy, proxy_auth or self._default_proxy_auth
-        if self._trust_env:
-            try:
-                info = get_env_proxy_for_url(url)
-            except LookupError:
-                return None, None
-            return info.proxy, proxy_auth or info.proxy_auth
-        return None, None
-
-    def _cookies_for(self, url: URL, request_cookies: LooseCookies | None) -> Any:
-        jar = self._cookie_jar
-        if not len(jar) and not request_cookies:
-            return None
-        cookies = jar.filter_cookies(url)
-        if request_cookies:
-            tmp = CookieJar(quote_cookie=jar.quote_cookie)
-            tmp.update_cookies(request_cookies)
-            for name, morsel in tmp.filter_cookies(url).items():
-                cookies[name] = morsel.value
-                dict.__setitem__(cookies, name, morsel)
-        return cookies
-
-    async def _connect(
-        self, req: ClientRequest, traces: list[Trace], tm: ClientTimeout, deadline: float | None
-    ) -> Connection:
-        connector = self._connector
-        if connector is None:
-            raise RuntimeError("Session is closed")
-        loop = self._loop
-        connect_deadline = earliest(
-            deadline, deadline_of(loop.time(), tm.connect, tm.ceil_threshold)
-        )
-        if connect_deadline is None:
-            return await connector.connect(req, traces, tm)
-        try:
-            async with asyncio.timeout_at(connect_deadline) as cm:
-                return await connector.connect(req, traces, tm)
-        except TimeoutError as exc:
-            if cm.expired():
-                raise ConnectionTimeoutError(f"Connection timeout to host {req.url}") from exc
-            raise
-
-    def _store_cookies(self, resp: ClientResponse) -> None:
-        set_cookies = resp.headers.getall(hdrs.SET_COOKIE, ())
-        if set_cookies:
-            self._cookie_jar.update_cookies_from_headers(set_cookies, resp.url)
-
-    async def _check_status(
-        self, resp: ClientResponse, raise_for_status: RaiseForStatus | None
-    ) -> None:
-        check = self._raise_for_status if raise_for_status is None else raise_for_status
-        if check is True:
-            resp.raise_for_status()
-        elif check is not False and callable(check):
-            await check(resp)
 
     # -- verbs ---------------------------------------------------------------------------
 
