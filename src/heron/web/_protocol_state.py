@@ -1,0 +1,144 @@
+"""The settings and state of one server connection, shared by the protocol's parts.
+
+:class:`~heron.web.protocol.RequestHandler` is assembled from small mixins, each in
+its own module (timers, error replies, closing, upgrades); they all build on
+:class:`ConnectionState`, which holds every attribute and the few methods that all
+of them use. Methods are looked up on the final class (CPython caches that lookup),
+so the split costs nothing per request.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+from collections import deque
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Final
+
+from ..flow import BaseProtocol
+from ..http.errors import HttpProcessingError
+from ..http.models import RawRequestMessage
+from ..http.parser import HttpRequestParser
+from ..streams import StreamReader
+from ._inline import InlineRun
+from .log import server_logger
+
+if TYPE_CHECKING:
+    import logging
+
+    from .log import AbstractAccessLogger
+    from .request import BaseRequest
+    from .response import StreamResponse
+    from .server import Server
+
+__all__ = ("BODY", "HEAD", "KEEPALIVE", "ConnectionState", "Handler", "Item", "Rejected")
+
+# What the connection's one timer currently guards (0: nothing).
+HEAD: Final = 1
+KEEPALIVE: Final = 2
+BODY: Final = 3
+
+
+class Rejected:
+    """A request answered with an error status; it never reaches the handler."""
+
+    __slots__ = ("error", "message")
+
+    def __init__(self, error: HttpProcessingError, message: RawRequestMessage | None) -> None:
+        self.error = error
+        self.message = message  # the head, when it was parsed (a missing Host)
+
+
+Item = tuple[RawRequestMessage, StreamReader] | Rejected
+Handler = Callable[["BaseRequest"], Awaitable["StreamResponse"]]
+
+
+class ConnectionState(BaseProtocol):
+    """Settings, per-connection state and the public knobs of a server connection."""
+
+    def __init__(
+        self,
+        manager: Server,
+        *,
+        loop: asyncio.AbstractEventLoop,
+        keepalive_timeout: float = 75.0,
+        request_head_timeout: float = 30.0,
+        body_read_timeout: float | None = 60.0,
+        tcp_keepalive: bool = True,
+        logger: logging.Logger = server_logger,
+        access_logger: AbstractAccessLogger | None = None,
+        max_line_size: int = 8190,
+        max_field_size: int = 8190,
+        max_headers: int = 128,
+        max_pipelined: int = 16,
+        lingering_time: float = 10.0,
+        read_bufsize: int = 2**16,
+        auto_decompress: bool = True,
+        handler_cancellation: bool = False,
+        debug: bool | None = None,
+    ) -> None:
+        super().__init__(loop)
+        self._loop: asyncio.AbstractEventLoop = loop
+        self._manager = manager
+        self._keepalive_timeout = keepalive_timeout
+        self._head_timeout = request_head_timeout
+        self._body_timeout = body_read_timeout
+        self._tcp_keepalive = tcp_keepalive
+        self.logger = logger
+        self._access_logger = access_logger
+        self._parser_args = (max_line_size, max_field_size, max_headers, auto_decompress)
+        self._max_pipelined = max_pipelined
+        self._lingering_time = lingering_time
+        self._read_bufsize = read_bufsize
+        self._handler_cancellation = handler_cancellation
+        self._debug = loop.get_debug() if debug is None else debug
+        self._parser: HttpRequestParser | None = None
+        self._messages: deque[Item] = deque()
+        self._payload: StreamReader | None = None  # the body being received
+        self._waiter: asyncio.Future[None] | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._handling = False
+        self._close_requested = False
+        self._parse_failed = False
+        self._pipeline_paused = False
+        self._lost_waiter: asyncio.Future[None] | None = None
+        # Upgrade state: the parser stopped at Upgrade(tail); bytes after it wait here.
+        self._upgraded = False
+        self._upgrade_data: list[bytes] = []
+        self._on_data: Callable[[bytes], None] | None = None
+        self._on_lost: Callable[[BaseException | None], None] | None = None
+        self._on_shutdown: Callable[[], Awaitable[object]] | None = None
+        # Timer state.
+        self._timer: asyncio.TimerHandle | None = None
+        self._timer_kind = 0
+        self._deadline = 0.0
+        self._head_bytes = False
+        # A handler started inline in data_received that the task must finish.
+        self._inline: InlineRun[bool] | None = None
+        self._context: contextvars.Context | None = None
+
+    # -- public knobs ------------------------------------------------------------
+
+    @property
+    def keepalive_timeout(self) -> float:
+        """Seconds an idle kept-alive connection stays open."""
+        return self._keepalive_timeout
+
+    def keep_alive(self, val: bool) -> None:
+        """Allow (True) or forbid (False) more requests on this connection."""
+        self._close_requested = not val
+
+    def force_close(self) -> None:
+        """Close the connection after the current request."""
+        self._close_requested = True
+
+    def close(self) -> None:
+        """Stop after the request in progress; an idle connection closes at once."""
+        self._close_requested = True
+        self._wake()
+
+    def _wake(self) -> None:
+        """Wake the connection's task if it waits for a request."""
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)

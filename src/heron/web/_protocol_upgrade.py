@@ -1,0 +1,72 @@
+"""Protocol upgrades of a server connection: handing the socket to another protocol.
+
+When the parser emits ``Upgrade(tail)`` it stops; later bytes are buffered here. A
+handler that answered ``101`` calls :meth:`Upgrades.switch_protocol` and receives
+the raw bytes from then on; a handler that answered normally declines the upgrade,
+and the connection goes on parsing HTTP.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from ..http.models import Upgrade
+from ._protocol_timers import Timers
+
+__all__ = ("Upgrades",)
+
+
+class Upgrades(Timers):
+    """The upgrade hand-off (mixed into the request handler)."""
+
+    def switch_protocol(
+        self,
+        on_data: Callable[[bytes], None],
+        on_lost: Callable[[BaseException | None], None],
+        on_shutdown: Callable[[], Awaitable[object]] | None = None,
+    ) -> None:
+        """Hand the connection to another protocol after a ``101`` response.
+
+        ``on_data`` first receives the bytes that followed the request head, then
+        every chunk the peer sends; ``on_lost`` is called once when the connection
+        closes. ``await on_shutdown()``, if given, runs first in a graceful
+        :meth:`shutdown` (a WebSocket closes itself with 1001 there). The request
+        handler keeps running; when it returns, the connection is closed. Write
+        with ``transport.write`` and ``await drain()``; use
+        ``pause_reading()``/``resume_reading()`` for back-pressure.
+        """
+        if self.transport is None:
+            raise ConnectionResetError("Connection lost")
+        self._on_data = on_data
+        self._on_lost = on_lost
+        self._on_shutdown = on_shutdown
+        self._close_requested = True
+        self._cancel_timer()
+        if self._upgraded:
+            self._deliver_upgrade_data()
+
+    def _on_upgrade(self, event: Upgrade) -> None:
+        self._upgraded = True
+        if event.tail:
+            self._upgrade_data.append(event.tail)
+        if self._on_data is not None:
+            self._deliver_upgrade_data()
+
+    def _deliver_upgrade_data(self) -> None:
+        data = b"".join(self._upgrade_data)
+        self._upgrade_data.clear()
+        if data and self._on_data is not None:
+            self._on_data(data)
+
+    def _decline_upgrade(self) -> bytes:
+        """The handler answered an upgrade request normally: go on parsing HTTP.
+
+        Returns the bytes that followed the request, for the caller to parse next.
+        """
+        self._upgraded = False
+        data = b"".join(self._upgrade_data)
+        self._upgrade_data.clear()
+        if self._parser is None:
+            return b""
+        self._parser.continue_after_upgrade()
+        return data
