@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from http.cookies import SimpleCookie
 
 import pytest
@@ -58,6 +59,30 @@ async def test_share_cookies_is_accepted_and_ignored() -> None:
     with pytest.warns(DeprecationWarning, match="share_cookies"):
         base = heron.BaseConnector(share_cookies=False)
     await base.close()
+
+
+async def test_conn_timeout_bounds_establishing_a_connection() -> None:
+    """0.x ``conn_timeout``: a TLS handshake that never completes times out."""
+
+    async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.read()  # accept the TCP connection, never answer the ClientHello
+        writer.close()
+
+    server = await asyncio.start_server(silent, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    with pytest.warns(DeprecationWarning, match=r"conn_timeout.*sock_connect") as record:
+        connector = heron.TCPConnector(conn_timeout=0.2)
+    assert record[0].filename == __file__
+    try:
+        async with heron.ClientSession(connector=connector) as session:
+            loop = asyncio.get_running_loop()
+            started = loop.time()
+            with pytest.raises(heron.ConnectionTimeoutError):
+                await session.get(f"https://127.0.0.1:{port}/", ssl=False)
+            assert loop.time() - started < 2
+    finally:
+        server.close()
+        await server.wait_closed()
 
 
 async def test_resolve_is_use_dns_cache() -> None:

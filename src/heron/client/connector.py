@@ -11,6 +11,8 @@ oldest waiter that may use it, so no request starves.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import math
 import sys
 import traceback
 import warnings
@@ -163,11 +165,17 @@ class BaseConnector:
         loop: asyncio.AbstractEventLoop | None = None,
         timeout_ceil_threshold: float = 5,
         share_cookies: bool | None = None,
+        conn_timeout: float | None = None,
     ) -> None:
         if share_cookies is not None:  # 0.x argument: accepted, ignored (docs/legacy.md)
             from ..legacy.client import share_cookies_given
 
             share_cookies_given()
+        if conn_timeout is not None:  # 0.x argument: the socket connect timeout
+            from ..legacy.client import conn_timeout_given
+
+            conn_timeout_given()
+        self._conn_timeout = conn_timeout
         if force_close:
             if keepalive_timeout is not ... and keepalive_timeout is not None:
                 raise ValueError("keepalive_timeout cannot be set if force_close is True")
@@ -297,6 +305,9 @@ class BaseConnector:
             else:
                 for trace in traces:
                     await trace.send_connection_create_start()
+                conn_timeout = self._conn_timeout
+                if conn_timeout is not None and conn_timeout < (timeout.sock_connect or math.inf):
+                    timeout = dataclasses.replace(timeout, sock_connect=conn_timeout)
                 protocol = await self._create_connection(req, traces, timeout)
                 for trace in traces:
                     await trace.send_connection_create_end()

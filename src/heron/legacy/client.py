@@ -285,6 +285,13 @@ def share_cookies_given() -> None:
     )
 
 
+def conn_timeout_given() -> None:
+    """``BaseConnector(conn_timeout=...)``: the socket connect timeout of new connections."""
+    warn_deprecated_by_caller(
+        "BaseConnector(conn_timeout=...)", "ClientTimeout(sock_connect=...) on the session"
+    )
+
+
 def resolve_given(resolve: bool) -> bool:
     """``TCPConnector(resolve=...)``: the old name of ``use_dns_cache``."""
     warn_deprecated_by_caller("TCPConnector(resolve=...)", "TCPConnector(use_dns_cache=...)")
