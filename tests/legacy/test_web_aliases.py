@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -162,6 +163,29 @@ def test_route_and_resource_url() -> None:
     route = next(iter(app.router["handler"]))
     with pytest.warns(DeprecationWarning):
         assert route.url(parts={"user": "x"}) == "/x/info"
+
+
+def test_route_and_resource_match(tmp_path: Path) -> None:
+    async def h(request: web.Request) -> web.Response:
+        return web.Response()
+
+    app = web.Application()
+    app.router.add_get("/root", h, name="root")
+    app.router.add_get("/{user}/info", h, name="handler")
+    app.router.add_static("/files", tmp_path, name="files")
+    with pytest.warns(DeprecationWarning, match=r"match\(\).*router.resolve"):
+        assert app.router["root"].match("/root") == {}
+    with pytest.warns(DeprecationWarning):
+        assert app.router["root"].match("/other") is None
+    route = next(iter(app.router["handler"]))
+    with pytest.warns(DeprecationWarning):
+        assert route.match("/j%C3%B6rg/info") == {"user": "jörg"}
+    with pytest.warns(DeprecationWarning):
+        assert route.match("/a/b/info") is None
+    with pytest.warns(DeprecationWarning):
+        assert app.router["files"].match("/files/a%20b/c.txt") == {"filename": "a b/c.txt"}
+    with pytest.warns(DeprecationWarning):
+        assert app.router["files"].match("/elsewhere/c.txt") is None
 
 
 async def test_websocket_start_and_can_start() -> None:

@@ -24,6 +24,9 @@ import weakref
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from yarl import URL
+
+from ..web.resources import unquote_safe
 from ..web.server import Server
 from ..ws.models import WSMessage, WSMsgType
 from ._deprecation import warn_deprecated
@@ -155,6 +158,25 @@ def resource_url(target: Any, parts: Any, query: Any, kwargs: dict[str, Any]) ->
             query = query.removeprefix("?")
         url = url.with_query(query)
     return str(url)
+
+
+def resource_match(target: Any, path: str) -> dict[str, str] | None:
+    """``route.match(path)`` / ``resource.match(path)`` (0.x): the match dict or None.
+
+    Plain and variable resources give their (percent-decoded) variables; a static
+    resource gives ``{"filename": ...}`` for a path under its prefix.
+    """
+    warn_deprecated(f"{type(target).__name__}.match()", "router.resolve(request)", stacklevel=4)
+    resource = getattr(target, "resource", target)
+    path = URL.build(path=path, encoded=True).path_safe  # the form routing matches
+    matcher = getattr(resource, "_match", None)
+    if matcher is not None:
+        result: dict[str, str] | None = matcher(path)
+        return result
+    prefix = getattr(resource, "_prefix", None)
+    if prefix is not None and path.startswith(prefix + "/"):
+        return {"filename": unquote_safe(path[len(prefix) + 1 :])}
+    return None
 
 
 # -- WebSocketResponse.receive_msg() / wait_closed() (0.12) --------------------------------

@@ -170,6 +170,12 @@ class AbstractRoute(ABC):
 
         return resource_url(self, parts, query, kwargs)
 
+    def match(self, path: str) -> dict[str, str] | None:
+        """Deprecated 0.x: the match dict for ``path``, or None (use router.resolve)."""
+        from ..legacy.web import resource_match
+
+        return resource_match(self, path)
+
     async def handle_expect_header(self, request: Request) -> StreamResponse | None:
         """Run the route's expect handler."""
         return await self._expect_handler(request)
@@ -370,6 +376,12 @@ class AbstractResource(Sized):
         from ..legacy.web import resource_url
 
         return resource_url(self, parts, query, kwargs)
+
+    def match(self, path: str) -> dict[str, str] | None:
+        """Deprecated 0.x: the match dict for ``path``, or None (use router.resolve)."""
+        from ..legacy.web import resource_match
+
+        return resource_match(self, path)
 
     @abstractmethod
     async def resolve(self, request: Request) -> _Resolved:
