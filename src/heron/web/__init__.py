@@ -55,6 +55,7 @@ __all__ += (
 )
 
 # -- server core: connections, requests, responses, exceptions, runners ------------------
+from ..ws.models import WSMsgType  # noqa: E402 - aiohttp.web re-exports it too
 from .exceptions import *  # noqa: E402, F403 - the whole HTTP exception tree
 from .exceptions import __all__ as _exceptions_all  # noqa: E402
 from .log import AbstractAccessLogger, AccessLogger  # noqa: E402
@@ -79,6 +80,7 @@ __all__ += (
     "Response",
     "Server",
     "StreamResponse",
+    "WSMsgType",
     "WebSocketReady",
     "WebSocketResponse",
     "json_response",
