@@ -30,7 +30,8 @@ def test_msg_type_values_and_aliases() -> None:
         WSMsgType.CLOSING,
     }
     assert MsgType is WSMsgType
-    assert heron.MsgType is heron.WSMsgType is WSMsgType
+    with pytest.warns(DeprecationWarning, match="WSMsgType"):
+        assert heron.MsgType is heron.WSMsgType is WSMsgType
     assert heron.WSMessage is WSMessage and heron.WSCloseCode is WSCloseCode
 
 
