@@ -24,6 +24,19 @@ __all__ = ("BaseProtocol",)
 class BaseProtocol(asyncio.Protocol):
     """An :class:`asyncio.Protocol` that knows how to wait for the peer to catch up."""
 
+    # Slots: a server holds one protocol per idle keep-alive connection, and an
+    # instance dict costs several times more than these fields (subclasses without
+    # __slots__ still get a dict).
+    __slots__ = (
+        "_connection_lost",
+        "_drain_waiters",
+        "_loop",
+        "_lost_exc",
+        "_reading_paused",
+        "_writing_paused",
+        "transport",
+    )
+
     def __init__(self, loop: asyncio.AbstractEventLoop | None = None) -> None:
         self._loop = loop
         self.transport: asyncio.Transport | None = None
@@ -31,7 +44,8 @@ class BaseProtocol(asyncio.Protocol):
         self._reading_paused = False
         self._connection_lost = False
         self._lost_exc: BaseException | None = None
-        self._drain_waiters: deque[asyncio.Future[None]] = deque()
+        # Created by the first drain() that has to wait: most connections never do.
+        self._drain_waiters: deque[asyncio.Future[None]] | None = None
 
     # -- state ---------------------------------------------------------------
 
@@ -64,8 +78,9 @@ class BaseProtocol(asyncio.Protocol):
         self.transport = None
         # Writers blocked on a paused transport would otherwise wait forever.
         self._writing_paused = False
-        while self._drain_waiters:
-            waiter = self._drain_waiters.popleft()
+        waiters = self._drain_waiters
+        while waiters:
+            waiter = waiters.popleft()
             if not waiter.done():
                 waiter.set_exception(self._reset_error())
 
@@ -76,8 +91,9 @@ class BaseProtocol(asyncio.Protocol):
     def resume_writing(self) -> None:
         """Called by the transport when its write buffer drained; wakes the writers."""
         self._writing_paused = False
-        while self._drain_waiters:
-            waiter = self._drain_waiters.popleft()
+        waiters = self._drain_waiters
+        while waiters:
+            waiter = waiters.popleft()
             if not waiter.done():
                 waiter.set_result(None)
 
@@ -121,13 +137,16 @@ class BaseProtocol(asyncio.Protocol):
             return
         loop = self._loop if self._loop is not None else asyncio.get_running_loop()
         waiter: asyncio.Future[None] = loop.create_future()
-        self._drain_waiters.append(waiter)
+        waiters = self._drain_waiters
+        if waiters is None:
+            waiters = self._drain_waiters = deque()
+        waiters.append(waiter)
         try:
             await waiter
         finally:
             # A cancelled waiter must not linger in the queue.
             try:
-                self._drain_waiters.remove(waiter)
+                waiters.remove(waiter)
             except ValueError:
                 pass
 

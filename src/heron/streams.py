@@ -215,6 +215,16 @@ class StreamReader:
         self._wake_waiter()
         self._maybe_pause()
 
+    def feed_whole(self, data: bytes) -> None:
+        """Feed a complete body at once, then EOF: :meth:`feed_data` and :meth:`feed_eof`
+        for a body that arrived whole, before anyone could wait for it or register
+        an EOF callback (a fresh reader)."""
+        if data:
+            self._buffer.append(data)
+            self._size = self.total_bytes = len(data)
+            self._maybe_pause()
+        self._eof = True
+
     def begin_http_chunk_receiving(self) -> None:
         """Announce that the body uses chunked framing (enables :meth:`readchunk` ends)."""
         if self._http_chunk_splits is None:

@@ -142,6 +142,37 @@ class StreamWriter(AbstractStreamWriter):
         self.buffer_size = 0
         return True
 
+    def send_whole(self, head: bytes, body: bytes) -> bool:
+        """Send a complete plain message, head and body in one ``transport.write``.
+
+        For a writer without coding, chunking or callbacks whose ``length`` is exactly
+        ``len(body)``; returns False (and does nothing) otherwise. One call instead of
+        :meth:`hold_headers` and :meth:`finish`; the caller drains if the transport
+        is paused.
+        """
+        if (
+            self.length != len(body)
+            or self._compress is not None
+            or self.chunked
+            or self._eof
+            or self._on_chunk_sent is not None
+            or self._on_headers_sent is not None
+        ):
+            return False
+        transport = self._protocol.transport
+        if transport is None or transport.is_closing():
+            raise ConnectionResetError("Cannot write to closing transport")
+        data = head + body
+        if self._head:
+            data = self._head + data
+            self._head = b""
+        self._eof = True
+        self.length = 0
+        self.buffer_size = 0  # as after finish(): nothing waits for a drain
+        self.output_size += len(data)
+        transport.write(data)
+        return True
+
     def send_headers(self) -> None:
         """Send a held head now, for messages whose body comes later or never."""
         if self._head:

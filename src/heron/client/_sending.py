@@ -64,9 +64,7 @@ class RequestSendingMixin(RequestBuildingMixin):
     ) -> ClientResponse:
         """Send ``hop``, then each redirect it leads to; return the final response."""
         resp = await self._send_hop(hop, opts, arm, traces)
-        if hdrs.SET_COOKIE in resp._headers or (
-            opts.allow_redirects and resp.status in REDIRECT_STATUSES
-        ):
+        if resp._sets_cookie() or (opts.allow_redirects and resp.status in REDIRECT_STATUSES):
             resp = await self._follow_redirects(hop, resp, opts, arm, traces)
         return resp
 

@@ -331,7 +331,10 @@ class BaseConnector:
 
         The synchronous fast path of :meth:`connect` for kept-alive connections.
         """
-        key = req.connection_key
+        return self._pooled(req.connection_key)
+
+    def _pooled(self, key: ConnectionKey) -> Connection | None:
+        """A pooled connection for ``key`` if one is idle and a slot is free, else None."""
         if self._closed or not self._conns.get(key) or not self._slot_available(key):
             return None
         protocol = self._get(key)

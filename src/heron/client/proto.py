@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ..flow import BaseProtocol
+from ..http._response_fast import LazyResponseHead
 from ..http.errors import HttpProcessingError
 from ..http.models import EndOfMessage, RawResponseMessage, Upgrade
 from ..http.parser import END_OF_CHUNK, HttpResponseParser
@@ -30,7 +31,9 @@ __all__ = ("BadResponseHead", "ResponseHandler")
 
 # The head and its body: a reader, or the whole body when it came with the head (no
 # reader is made then; the response builds one only if asked for its ``content``).
-HeadResult = tuple[RawResponseMessage, StreamReader | bytes]
+# (The head is a LazyResponseHead, a RawResponseMessage look-alike, when the parser's
+# short path took the response.)
+HeadResult = tuple[RawResponseMessage | LazyResponseHead, StreamReader | bytes]
 
 
 class BadResponseHead(Exception):
@@ -260,6 +263,18 @@ class ResponseHandler(BaseProtocol):
             self._last_read = self._loop.time()
         if self._continue_waiter is not None:
             self._check_continue(data)
+        elif self._head_waiter is not None:
+            # The usual answer: one small response in one read, handed over without
+            # an event list (the parser's short path; None: parse as usual below).
+            whole = parser.feed_whole(data)
+            if whole is not None:
+                if whole[0].should_close:
+                    self._should_close = True
+                waiter, self._head_waiter = self._head_waiter, None
+                if not waiter.done():
+                    waiter.set_result(whole)
+                self._on_end()
+                return
         try:
             events = parser.feed_data(data)
         except HttpProcessingError as exc:

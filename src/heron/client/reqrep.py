@@ -550,6 +550,17 @@ class ClientRequest:
                 self.headers.setdefault(hdrs.PROXY_AUTHORIZATION, self.proxy_auth.encode())
             self._connection_header(conn)
             head = _serialize_head(self.method, self._request_target(), self.version, self.headers)
+        body = self.body
+        bodiless = (
+            type(body) is bytes
+            and not body
+            and not (self._expect100 or self._traces or self.chunked or self.compress)
+        )
+        if bodiless:
+            # Written before the response is set up: the server works on it meanwhile
+            # (nothing can be read before the caller waits, so arming the protocol
+            # after the write is as safe as before it).
+            transport.write(head)
         response = self.response_class(
             self.method,
             self.original_url,
@@ -562,18 +573,14 @@ class ClientRequest:
             session=self._session,
         )
         # (not kept on self: the response refers to us, a cycle would delay its cleanup)
-        # Set before anything can arrive: the whole answer may come in one read.
+        # Armed before the caller waits: the whole answer may come in one read.
         link = response._link
         link.connection = conn
         response._head_future = protocol.start_response(self.method, link)
-        body = self.body
+        if bodiless:
+            return response  # no task, no writer
         if self._expect100:
             self._continue = protocol.expect_continue()
-        elif (
-            type(body) is bytes and not body and not (self._traces or self.chunked or self.compress)
-        ):
-            transport.write(head)  # a bodiless request: no task, no writer
-            return response
         if not self._traces and self._write_inline(transport, head, body):
             return response
         self._writer = self.loop.create_task(self._write_bytes(conn, head))

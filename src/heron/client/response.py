@@ -18,6 +18,7 @@ from yarl import URL
 from .. import hdrs
 from ..contentdisposition import content_disposition_filename, parse_content_disposition
 from ..helpers import parse_mimetype
+from ..http._response_fast import LazyResponseHead
 from ..http.models import HttpVersion, RawHeaders, RawResponseMessage
 from ..streams import StreamReader
 from ..typedefs import DEFAULT_JSON_DECODER, JSONDecoder
@@ -61,6 +62,7 @@ class _Noop:
 
 
 _NOOP = _Noop()
+_NO_TRACES: list[Trace] = []  # never mutated
 
 
 class _ResponseLink:
@@ -114,8 +116,10 @@ class ClientResponse:
     reason: str | None = None
     _content: StreamReader | None = None
     _whole: bytes | None = None  # the body, when it arrived with the head
-    _headers: CIMultiDictProxy[str] = None  # type: ignore[assignment]
+    _headers: CIMultiDictProxy[str] | None = None
     _raw_headers: RawHeaders = ()
+    # A head from the parser's short path: headers are built from it on first use.
+    _lazy: LazyResponseHead | None = None
     _source_traceback: traceback.StackSummary | None = None
     _head_future: asyncio.Future[HeadResult] | None = None
     _cookies: SimpleCookie | None = None
@@ -150,6 +154,30 @@ class ClientResponse:
         if loop.get_debug():
             self._source_traceback = traceback.extract_stack(sys._getframe(1))
 
+    @classmethod
+    def _plain(
+        cls,
+        method: str,
+        url: URL,
+        request_info: RequestInfo,
+        loop: asyncio.AbstractEventLoop,
+        session: Any,
+    ) -> ClientResponse:
+        """What ``__init__`` makes for a request without body or traces to a URL
+        without fragment (the session's short path; no keyword arguments to sort)."""
+        self = cls.__new__(cls)
+        self.method = method
+        self._real_url = self._url = url
+        self._link = _ResponseLink()
+        self._continue = None
+        self._request_info = request_info
+        self._traces = _NO_TRACES
+        self._loop = loop
+        self._session = session
+        if loop.get_debug():
+            self._source_traceback = traceback.extract_stack(sys._getframe(1))
+        return self
+
     # -- attributes --------------------------------------------------------------------
 
     @property
@@ -170,12 +198,27 @@ class ClientResponse:
     @property
     def headers(self) -> CIMultiDictProxy[str]:
         """The response headers (case-insensitive)."""
-        return self._headers
+        headers = self._headers
+        if headers is None:
+            lazy = self._lazy
+            if lazy is None:
+                return None  # type: ignore[return-value]  # (no head yet)
+            headers = self._headers = lazy.headers
+        return headers
 
     @property
     def raw_headers(self) -> RawHeaders:
         """The response headers as received: ``(name, value)`` byte pairs."""
-        return self._raw_headers
+        lazy = self._lazy
+        return self._raw_headers if lazy is None else lazy.raw_headers
+
+    def _sets_cookie(self) -> bool:
+        """Whether the head has a ``Set-Cookie`` field (without building the headers)."""
+        headers = self._headers
+        if headers is None:
+            lazy = self._lazy
+            return lazy is not None and lazy.sets_cookie
+        return hdrs.SET_COOKIE in headers
 
     @property
     def request_info(self) -> RequestInfo:
@@ -211,7 +254,7 @@ class ClientResponse:
         """Cookies from this response's ``Set-Cookie`` headers."""
         if self._cookies is None:
             cookies = SimpleCookie()
-            for header in self._headers.getall(hdrs.SET_COOKIE, ()):
+            for header in self.headers.getall(hdrs.SET_COOKIE, ()):
                 try:
                     cookies.load(header)
                 except CookieError:
@@ -221,7 +264,8 @@ class ClientResponse:
 
     def _parsed_content_type(self) -> tuple[str, dict[str, str]]:
         if self._content_type_cache is None:
-            raw = self._headers.get(hdrs.CONTENT_TYPE) if self._headers is not None else None
+            headers = self.headers
+            raw = headers.get(hdrs.CONTENT_TYPE) if headers is not None else None
             if raw is None:
                 self._content_type_cache = ("application/octet-stream", {})
             else:
@@ -245,7 +289,7 @@ class ClientResponse:
     @property
     def content_length(self) -> int | None:
         """The ``Content-Length`` as an int, or None."""
-        value = self._headers.get(hdrs.CONTENT_LENGTH)
+        value = self.headers.get(hdrs.CONTENT_LENGTH)
         return int(value) if value is not None and value.isdigit() else None
 
     @property
@@ -257,7 +301,7 @@ class ClientResponse:
         """
         cached = self._disposition_cache
         if cached is None:
-            raw = self._headers.get(hdrs.CONTENT_DISPOSITION)
+            raw = self.headers.get(hdrs.CONTENT_DISPOSITION)
             value = None
             if raw is not None:
                 disptype, params = parse_content_disposition(raw)
@@ -270,7 +314,7 @@ class ClientResponse:
     @property
     def links(self) -> MultiDictProxy[MultiDictProxy[str | URL]]:
         """The ``Link`` header (RFC 8288) keyed by ``rel`` (or by URL without one)."""
-        return _parse_links(self._headers.getall(hdrs.LINK, ()), self._url)
+        return _parse_links(self.headers.getall(hdrs.LINK, ()), self._url)
 
     # -- receiving ---------------------------------------------------------------------
 
@@ -297,15 +341,18 @@ class ClientResponse:
         )
 
     def _head_received(
-        self, message: RawResponseMessage, payload: StreamReader | bytes
+        self, message: RawResponseMessage | LazyResponseHead, payload: StreamReader | bytes
     ) -> ClientResponse:
         """Take the head in (the end of :meth:`start`; the session calls it directly)."""
         link = self._link
         self.version = message.version
         self.status = message.code
         self.reason = message.reason
-        self._headers = message.headers
-        self._raw_headers = message.raw_headers
+        if type(message) is LazyResponseHead:
+            self._lazy = message  # headers built when first asked for
+        else:
+            self._headers = message.headers
+            self._raw_headers = message.raw_headers
         if isinstance(payload, bytes):
             self._whole = payload
         else:

@@ -21,7 +21,9 @@ from ..payload import JsonPayload
 from ..typedefs import DEFAULT_JSON_ENCODER, JSONEncoder, LooseCookies, LooseHeaders, StrOrURL
 from ._options import SENTINEL as _SENTINEL
 from ._options import OptionsMixin, RaiseForStatus, RequestOptions, check_base_url, session_timeout
-from ._sending import RequestSendingMixin
+from ._short import NO_TRACES as _NO_TRACES
+from ._short import NOTHING as _NOTHING
+from ._short import ShortPathMixin
 from .abc import AbstractCookieJar
 from .connector import BaseConnector
 from .contexts import RequestContextManager, SessionRequestContextManager
@@ -40,12 +42,9 @@ __all__ = ("ClientSession", "request")
 _UPPER_METHODS = frozenset(
     {"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "TRACE", "CONNECT"}
 )
-# Most requests pass no options: their settings are built once per session and shared.
-_NO_TRACES: list[Trace] = []
-_NOTHING = (None, None, None, None, None)  # no data, headers, auth, cookies or params
 
 
-class ClientSession(RequestSendingMixin, OptionsMixin):
+class ClientSession(ShortPathMixin, OptionsMixin):
     """A connection pool, cookie jar and request defaults shared by many requests.
 
     Create one per application (``async with heron.ClientSession() as session:``)
@@ -131,6 +130,7 @@ class ClientSession(RequestSendingMixin, OptionsMixin):
         self._plain_options = {}
         self._urls = {}
         self._plain_keys = {}
+        self._short_targets = {}
         self._sync_send = request_class.send is ClientRequest.send
         self._sync_start = response_class.start is ClientResponse.start
         # Whether requests without options may skip the general request building
@@ -143,6 +143,13 @@ class ClientSession(RequestSendingMixin, OptionsMixin):
             and auth is None
             and proxy is None
             and not connector.force_close
+        )
+        # Whether plain GETs may take the short path (_short.py) too.
+        self._short_ok = (
+            self._plain_requests
+            and self._sync_send
+            and response_class is ClientResponse
+            and not self._skip_auto_headers
         )
 
     def __init_subclass__(cls) -> None:
@@ -306,9 +313,7 @@ class ClientSession(RequestSendingMixin, OptionsMixin):
             return await self._traced_request(hop, opts, arm, traces, raise_for_status)
         # Inlined _send_following_redirects: one coroutine less per request.
         resp = await self._send_hop(hop, opts, arm, _NO_TRACES)
-        if hdrs.SET_COOKIE in resp._headers or (
-            opts.allow_redirects and resp.status in REDIRECT_STATUSES
-        ):
+        if resp._sets_cookie() or (opts.allow_redirects and resp.status in REDIRECT_STATUSES):
             resp = await self._follow_redirects(hop, resp, opts, arm, _NO_TRACES)
         if raise_for_status is not False and (
             raise_for_status is not None or self._raise_for_status is not False
@@ -323,6 +328,8 @@ class ClientSession(RequestSendingMixin, OptionsMixin):
         opts, params_tuple = self._plain_options.get(allow_redirects) or self._plain(
             allow_redirects
         )
+        if method == hdrs.METH_GET and self._short_ok:
+            return self._run_short(method, url, opts, params_tuple)
         return self._run(method, url, opts, params_tuple, _NOTHING, None, None)
 
     # -- verbs ---------------------------------------------------------------------------

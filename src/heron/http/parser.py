@@ -36,13 +36,15 @@ import re
 from typing import Final, TypeAlias
 
 import httptools
-from multidict import CIMultiDictProxy, istr
+from multidict import CIMultiDict, CIMultiDictProxy, istr
 from yarl import URL
 
 from ..hdrs import METH_CONNECT, METH_HEAD, METH_OPTIONS
 from ._parser_base import (
     _CONTENT_ENCODING,
     _CONTENT_LENGTH,
+    _END,
+    _OWS,
     _TRANSFER_ENCODING,
     _UNTIL_CLOSE,
     _VERSIONS,
@@ -55,6 +57,7 @@ from ._parser_base import (
     _translate,
     _UpgradeSignal,
 )
+from ._response_fast import LazyResponseHead, parse_whole
 from .errors import (
     BadHttpMessage,
     BadStatusLine,
@@ -96,6 +99,8 @@ _new_tuple: Final = tuple.__new__
 # Request URLs of recent origin-form targets, by target (bounded; cleared when full).
 _ORIGIN_URLS: dict[str, URL] = {}
 _ORIGIN_URLS_MAX: Final = 512
+# The same, by the raw target bytes: decoded target and URL (bounded likewise).
+_ORIGIN_TARGETS: dict[bytes, tuple[str, URL]] = {}
 
 
 class HttpRequestParser(_ParserBase):
@@ -132,6 +137,11 @@ class HttpRequestParser(_ParserBase):
         self._url = b""
         self._upgraded = False
         self._upgrade_body_left = 0
+        # Between the first byte of a request and its end (see at_rest()).
+        self._busy = False
+        # After a message that ends the connection or upgrades it the parser is never
+        # reused for another connection.
+        self._spent = False
         self._c = httptools.HttpRequestParser(self)
         # Any 1.x version is HTTP/1.1-compatible (RFC 9110 §2.5); others are refused
         # with 505 below instead of a generic llhttp error.
@@ -172,6 +182,22 @@ class HttpRequestParser(_ParserBase):
             raise self._fail(exc)
         return []
 
+    def at_rest(self) -> bool:
+        """True between two requests of a kept-alive connection: no byte of a next
+        request consumed, nothing failed or upgraded. Such a parser can serve any
+        other connection (the server pools them while connections are idle)."""
+        return not (self._busy or self._spent or self._failed is not None)
+
+    def release(self) -> bool:
+        """If :meth:`at_rest`, drop what the last feed left behind and return True:
+        the parser may then be pooled and used for any other connection."""
+        if self._busy or self._spent or self._failed is not None:
+            return False
+        self._events = []
+        self._pending = 0
+        self._touched = False
+        return True
+
     def continue_after_upgrade(self) -> None:
         """Resume HTTP/1.1 parsing after the server declined an upgrade.
 
@@ -184,9 +210,13 @@ class HttpRequestParser(_ParserBase):
 
     # -- callbacks ----------------------------------------------------------------
 
+    def on_message_begin(self) -> None:
+        # The first byte of a request (even one that fires no other callback yet,
+        # like "GE"): the parser is no longer at rest.
+        self._busy = True
+
     def on_url(self, url: bytes) -> None:
-        # The first callback of a request (no on_message_begin: one call fewer per
-        # request); the method before it is bounded by llhttp's list of methods.
+        # The method before the URL is bounded by llhttp's list of methods.
         self._touched = self._in_head = True
         url = self._url + url if self._url else url
         if len(url) > self.max_line_size:
@@ -200,10 +230,31 @@ class HttpRequestParser(_ParserBase):
         if method is None:
             method = _METHODS.setdefault(raw_method, raw_method.decode("ascii"))
         version = _VERSIONS.get(c.get_http_version()) or _parse_version(c.get_http_version())
-        headers, raw_headers = self._headers()
-        target = self._url.decode("ascii")
+        # _headers(), unrolled (once per request).
+        self._in_head = False
+        self._in_body = True
+        raw = self._raw
+        headers = CIMultiDictProxy(
+            CIMultiDict(
+                [
+                    (n.decode("latin-1"), v.rstrip(_OWS).decode("utf-8", "surrogateescape"))
+                    for n, v in raw
+                ]
+            )
+        )
+        raw_headers = tuple(raw)
+        raw_url = self._url
         self._url = b""
-        url = _build_url(method, target)
+        known = _ORIGIN_TARGETS.get(raw_url)
+        if known is not None and method != METH_CONNECT:
+            target, url = known  # a recent origin-form target, checked already
+        else:
+            target = raw_url.decode("ascii")
+            url = _build_url(method, target)
+            if target[0] == "/":
+                if len(_ORIGIN_TARGETS) >= _ORIGIN_URLS_MAX:
+                    _ORIGIN_TARGETS.clear()
+                _ORIGIN_TARGETS[raw_url] = (target, url)
         # Most requests have no body: then framing and codings need no checks.
         framed = (
             _TRANSFER_ENCODING in headers
@@ -215,6 +266,11 @@ class HttpRequestParser(_ParserBase):
             raise InvalidHeader("Host", "Duplicate Host header")
         compression = self._setup_body(headers) if framed else None
         upgrade = c.should_upgrade()
+        keep_alive = c.should_keep_alive()
+        if upgrade or not keep_alive:
+            # llhttp stops after this message (or parses it leniently as "after
+            # close"): this parser is not fit for another connection.
+            self._spent = True
         if upgrade and method != METH_CONNECT and self._framing:
             if chunked:
                 raise BadHttpMessage("Upgrade request with a chunked body is not supported")
@@ -226,7 +282,7 @@ class HttpRequestParser(_ParserBase):
             version,
             headers,
             raw_headers,
-            not c.should_keep_alive(),
+            not keep_alive,
             compression,
             upgrade,
             chunked,
@@ -237,7 +293,16 @@ class HttpRequestParser(_ParserBase):
     def on_message_complete(self) -> None:
         if self._upgrade_body_left:
             return  # llhttp skipped the body of an upgrade request; _after_upgrade reads it
-        self._end_message()
+        if self._decomp is None and self._trailers is None:
+            # _end_message() and _reset() for the common message, unrolled.
+            self._events.append(_END)
+            self._raw = []
+            self._in_head = self._in_body = False
+            self._framing = 0
+            self._body_size = 0
+        else:
+            self._end_message()
+        self._busy = False
 
     def _after_upgrade(self, tail: bytes) -> None:
         left = self._upgrade_body_left
@@ -335,6 +400,10 @@ class HttpResponseParser(_ParserBase):
         self._c = httptools.HttpResponseParser(self)
         self._c.set_dangerous_leniencies(lenient_version=True)
         self._c_idle = True  # llhttp sits between two messages (see reset())
+        # Whether parse_whole may try a read first: never for HEAD and CONNECT, nor
+        # with a body limit or decoding to apply (llhttp's callbacks do those).
+        self._fast = not self._head_mode and max_body_size is None
+        self._fast_head = min(max_line_size, max_field_size)
 
     def reset(self, method: str = "GET", read_until_eof: bool = True) -> bool:
         """Expect the next response on the same kept-alive connection.
@@ -360,6 +429,7 @@ class HttpResponseParser(_ParserBase):
         self.method = method
         self.read_until_eof = read_until_eof
         self._head_mode = method in (METH_HEAD, METH_CONNECT)
+        self._fast = not self._head_mode and self.max_body_size is None
         self._done = self._interim = self._chunk_has_data = self._touched = False
         self._pending = 0
         self._reason = self._head_buf = b""
@@ -386,6 +456,13 @@ class HttpResponseParser(_ParserBase):
         if self._done:
             self._trailing = self._trailing or bool(data)
             return events
+        whole = self.feed_whole(data)
+        if whole is not None:
+            events.append(whole[0].message())
+            if whole[1]:
+                events.append(whole[1])
+            events.append(_END)
+            return events
         try:
             if self._head_mode:
                 self._feed_heads(bytes(data))
@@ -394,6 +471,32 @@ class HttpResponseParser(_ParserBase):
         except HttpProcessingError as exc:
             raise self._fail(exc) from None
         return events
+
+    def feed_whole(
+        self, data: bytes | bytearray | memoryview
+    ) -> tuple[LazyResponseHead, bytes] | None:
+        """The head and body when ``data`` is one whole plain response, else None.
+
+        The short path of :meth:`feed_data` (which calls it first), for callers that
+        want the response without an event list: the response is then complete
+        (:attr:`done`), exactly as if its three events had been returned. The head
+        has the attributes of :class:`RawResponseMessage` but builds its headers
+        only when asked (``head.message()`` is the named tuple). None means nothing
+        happened; feed the same bytes to :meth:`feed_data` then.
+        """
+        if (
+            not self._fast
+            or not self._c_idle
+            or self._done
+            or self._failed is not None
+            or type(data) is not bytes
+        ):
+            return None
+        # No llhttp callbacks at all (see _response_fast: None means "not sure").
+        whole = parse_whole(data, self._fast_head, self.max_headers)
+        if whole is not None:
+            self._done = True
+        return whole
 
     def _feed(self, data: bytes | bytearray | memoryview) -> None:
         try:

@@ -23,7 +23,7 @@ import contextvars
 from collections.abc import Coroutine, Generator
 from typing import Any, Generic, TypeVar
 
-__all__ = ("InlineRun", "enter_task", "leave_task", "run_inline")
+__all__ = ("InlineRun", "enter_task", "failed", "finished", "leave_task", "run_inline", "waiting")
 
 _T = TypeVar("_T")
 
@@ -100,6 +100,29 @@ def leave_task(loop: asyncio.AbstractEventLoop, task: asyncio.Task[Any]) -> None
     _leave_task(loop, task)  # type: ignore[misc]
 
 
+def finished(coro: Coroutine[Any, Any, _T], value: _T) -> InlineRun[_T]:
+    """The :class:`InlineRun` of a coroutine whose first step returned ``value``."""
+    run = InlineRun(coro)
+    run.done = True
+    run.result = value
+    return run
+
+
+def failed(coro: Coroutine[Any, Any, _T], error: BaseException) -> InlineRun[_T]:
+    """The :class:`InlineRun` of a coroutine whose first step raised ``error``."""
+    run = InlineRun(coro)
+    run.done = True
+    run.error = error
+    return run
+
+
+def waiting(coro: Coroutine[Any, Any, _T], pending: Any) -> InlineRun[_T]:
+    """The :class:`InlineRun` of a coroutine that waits on ``pending``."""
+    run = InlineRun(coro)
+    run.pending = pending
+    return run
+
+
 def run_inline(coro: Coroutine[Any, Any, _T], context: contextvars.Context) -> InlineRun[_T] | None:
     """Run ``coro`` in ``context`` up to its first wait (between ``enter_task`` and
     ``leave_task``, so that it runs as the task that will finish it).
@@ -112,17 +135,9 @@ def run_inline(coro: Coroutine[Any, Any, _T], context: contextvars.Context) -> I
     except StopIteration as stop:
         if stop.value:
             return None
-        run = InlineRun(coro)
-        run.done = True
-        run.result = stop.value
-        return run
+        return finished(coro, stop.value)
     except (KeyboardInterrupt, SystemExit):
         raise
     except BaseException as exc:
-        run = InlineRun(coro)
-        run.done = True
-        run.error = exc
-        return run
-    run = InlineRun(coro)
-    run.pending = pending
-    return run
+        return failed(coro, exc)
+    return waiting(coro, pending)

@@ -25,6 +25,8 @@ __all__ = ("Closing",)
 class Closing(Timers):
     """Ending a connection politely (mixed into the request handler)."""
 
+    __slots__ = ()
+
     def _drop_unread_body(
         self,
         request: BaseRequest,

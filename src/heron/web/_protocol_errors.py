@@ -30,6 +30,8 @@ __all__ = ("ErrorReplies", "error_text", "write_simple")
 class ErrorReplies(ConnectionState):
     """Rejecting requests and answering failures (mixed into the request handler)."""
 
+    __slots__ = ()
+
     def _on_parse_error(self, exc: HttpProcessingError) -> None:
         if self._payload is not None:
             # The request whose body broke is queued or being handled: its handler sees
@@ -47,7 +49,7 @@ class ErrorReplies(ConnectionState):
         """Queue an error answer after the requests before it; parse nothing more."""
         self._parse_failed = True
         self.pause_reading()
-        self._messages.append(Rejected(exc, message))
+        self._queue(Rejected(exc, message))
         self._wake()
 
     def _check_expect(self, request: BaseRequest, message: RawRequestMessage) -> Response | None:

@@ -53,8 +53,88 @@ Item = tuple[RawRequestMessage, StreamReader] | Rejected
 Handler = Callable[["BaseRequest"], Awaitable["StreamResponse"]]
 
 
+class ParserPool:
+    """Request parsers at rest, shared by the connections of the same settings.
+
+    A connection holds a parser only while a request is in flight: an idle
+    kept-alive connection gives its parser back here and takes one again with the
+    first byte of its next request (a parser is the largest per-connection object,
+    and servers hold many idle connections). At most ``MAX_FREE`` parsers wait.
+    """
+
+    __slots__ = ("args", "free")
+
+    MAX_FREE: Final = 128
+
+    def __init__(self, args: tuple[int, int, int, bool]) -> None:
+        self.args = args
+        self.free: list[HttpRequestParser] = []
+
+    def new(self) -> HttpRequestParser:
+        """A fresh parser (the pool was empty)."""
+        line, field, headers, decompress = self.args
+        return HttpRequestParser(
+            max_line_size=line,
+            max_field_size=field,
+            max_headers=headers,
+            auto_decompress=decompress,
+        )
+
+
+# One pool per distinct parser settings (in practice one per application).
+_POOLS: dict[tuple[int, int, int, bool], ParserPool] = {}
+
+
+def parser_pool(args: tuple[int, int, int, bool]) -> ParserPool:
+    """The shared pool of parsers made with ``args``."""
+    pool = _POOLS.get(args)
+    if pool is None:
+        pool = _POOLS.setdefault(args, ParserPool(args))
+    return pool
+
+
 class ConnectionState(BaseProtocol):
     """Settings, per-connection state and the public knobs of a server connection."""
+
+    # Slots, not an instance dict: a server may hold tens of thousands of idle
+    # connections, and per-connection bytes are what limits that.
+    __slots__ = (
+        "_access_logger",
+        "_body_timeout",
+        "_close_requested",
+        "_context",
+        "_deadline",
+        "_debug",
+        "_handler_cancellation",
+        "_handling",
+        "_head_bytes",
+        "_head_timeout",
+        "_inline",
+        "_input_closed",
+        "_keepalive_timeout",
+        "_lingering_time",
+        "_lost_waiter",
+        "_manager",
+        "_max_pipelined",
+        "_messages",
+        "_on_data",
+        "_on_lost",
+        "_on_shutdown",
+        "_parse_failed",
+        "_parser",
+        "_payload",
+        "_pipeline_paused",
+        "_pool",
+        "_read_bufsize",
+        "_task",
+        "_tcp_keepalive",
+        "_timer",
+        "_timer_kind",
+        "_upgrade_data",
+        "_upgraded",
+        "_waiter",
+        "logger",
+    )
 
     def __init__(
         self,
@@ -86,14 +166,19 @@ class ConnectionState(BaseProtocol):
         self._tcp_keepalive = tcp_keepalive
         self.logger = logger
         self._access_logger = access_logger
-        self._parser_args = (max_line_size, max_field_size, max_headers, auto_decompress)
+        self._pool = parser_pool((max_line_size, max_field_size, max_headers, auto_decompress))
         self._max_pipelined = max_pipelined
         self._lingering_time = lingering_time
         self._read_bufsize = read_bufsize
         self._handler_cancellation = handler_cancellation
         self._debug = loop.get_debug() if debug is None else debug
+        # The parser, while a request is in flight (see ParserPool).
         self._parser: HttpRequestParser | None = None
-        self._messages: deque[Item] = deque()
+        # Parse nothing more (timed out, body deadline missed, connection lost).
+        self._input_closed = False
+        # Requests waiting for the connection's task; created when first needed
+        # (pipelining, a busy task), as most connections never queue anything.
+        self._messages: deque[Item] | None = None
         self._payload: StreamReader | None = None  # the body being received
         self._waiter: asyncio.Future[None] | None = None
         self._task: asyncio.Task[None] | None = None
@@ -104,7 +189,7 @@ class ConnectionState(BaseProtocol):
         self._lost_waiter: asyncio.Future[None] | None = None
         # Upgrade state: the parser stopped at Upgrade(tail); bytes after it wait here.
         self._upgraded = False
-        self._upgrade_data: list[bytes] = []
+        self._upgrade_data: list[bytes] | None = None
         self._on_data: Callable[[bytes], None] | None = None
         self._on_lost: Callable[[BaseException | None], None] | None = None
         self._on_shutdown: Callable[[], Awaitable[object]] | None = None
@@ -136,6 +221,22 @@ class ConnectionState(BaseProtocol):
         """Stop after the request in progress; an idle connection closes at once."""
         self._close_requested = True
         self._wake()
+
+    def _queue(self, item: Item) -> None:
+        """Queue ``item`` for the connection's task."""
+        messages = self._messages
+        if messages is None:
+            messages = self._messages = deque()
+        messages.append(item)
+
+    def _rest(self) -> None:
+        """The connection is idle between requests: give its parser back to the pool."""
+        parser = self._parser
+        if parser is not None and parser.release():
+            self._parser = None
+            free = self._pool.free
+            if len(free) < ParserPool.MAX_FREE:
+                free.append(parser)
 
     def _wake(self) -> None:
         """Wake the connection's task if it waits for a request."""

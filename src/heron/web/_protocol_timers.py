@@ -26,6 +26,8 @@ __all__ = ("Timers",)
 class Timers(ConnectionState):
     """The connection's head, keep-alive and body deadlines (mixed into the handler)."""
 
+    __slots__ = ()
+
     def _arm(self, kind: int, deadline: float) -> None:
         self._timer_kind = kind
         self._deadline = deadline
@@ -59,7 +61,9 @@ class Timers(ConnectionState):
             write_simple(self, 408, error_text(408, "The request head was not received in time"))
             self._parse_failed = True  # linger: the client may still be sending its head
         else:
-            self._parser = None  # idle or silent: nothing in flight, close at once
+            # Idle or silent: nothing in flight, close at once.
+            self._input_closed = True
+            self._parser = None
         self.close()
 
     def _on_body_timer(self) -> None:
@@ -80,7 +84,8 @@ class Timers(ConnectionState):
         self._timer_kind = 0
         self._payload = None
         self._close_requested = True
-        self._parser = None  # read nothing more from this client
+        self._input_closed = True  # read nothing more from this client
+        self._parser = None
         payload.set_exception(
             HttpProcessingError(f"No request body data received for {timeout:g} seconds", code=408)
         )

@@ -19,6 +19,8 @@ __all__ = ("Upgrades",)
 class Upgrades(Timers):
     """The upgrade hand-off (mixed into the request handler)."""
 
+    __slots__ = ()
+
     def switch_protocol(
         self,
         on_data: Callable[[bytes], None],
@@ -48,13 +50,22 @@ class Upgrades(Timers):
     def _on_upgrade(self, event: Upgrade) -> None:
         self._upgraded = True
         if event.tail:
-            self._upgrade_data.append(event.tail)
+            self._buffer_upgrade_data(event.tail)
         if self._on_data is not None:
             self._deliver_upgrade_data()
 
+    def _buffer_upgrade_data(self, data: bytes) -> None:
+        # The buffer is created on first use: most connections never upgrade.
+        if self._upgrade_data is None:
+            self._upgrade_data = []
+        self._upgrade_data.append(data)
+
+    def _take_upgrade_data(self) -> bytes:
+        buffered, self._upgrade_data = self._upgrade_data, None
+        return b"".join(buffered) if buffered else b""
+
     def _deliver_upgrade_data(self) -> None:
-        data = b"".join(self._upgrade_data)
-        self._upgrade_data.clear()
+        data = self._take_upgrade_data()
         if data and self._on_data is not None:
             self._on_data(data)
 
@@ -64,8 +75,7 @@ class Upgrades(Timers):
         Returns the bytes that followed the request, for the caller to parse next.
         """
         self._upgraded = False
-        data = b"".join(self._upgrade_data)
-        self._upgrade_data.clear()
+        data = self._take_upgrade_data()
         if self._parser is None:
             return b""
         self._parser.continue_after_upgrade()

@@ -36,13 +36,13 @@ from yarl import URL
 from .. import hdrs
 from ..http.errors import BadHttpMessage, HttpProcessingError
 from ..http.models import EndOfMessage, HttpVersion10, HttpVersion11, RawRequestMessage
-from ..http.parser import HttpRequestParser
 from ..streams import EMPTY_PAYLOAD, StreamReader
 from ..writer import StreamWriter
-from ._inline import enter_task, leave_task, run_inline
+from . import _inline
+from ._inline import _current_tasks, _enter_task, _leave_task
 from ._protocol_closing import Closing
 from ._protocol_errors import ErrorReplies
-from ._protocol_state import BODY, HEAD, KEEPALIVE, Handler, Rejected
+from ._protocol_state import BODY, HEAD, KEEPALIVE, Handler, ParserPool, Rejected
 from ._protocol_upgrade import Upgrades
 from .request import BaseRequest
 from .response import Response, StreamResponse
@@ -71,6 +71,8 @@ class RequestHandler(Upgrades, Closing, ErrorReplies):
     arguments are the server's connection settings (see :class:`~heron.web.Server`).
     """
 
+    __slots__ = ()
+
     # -- asyncio.Protocol ------------------------------------------------------------
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -83,13 +85,7 @@ class RequestHandler(Upgrades, Closing, ErrorReplies):
                     sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
                 except OSError:  # pragma: no cover - platform specific
                     pass
-        line, field, headers, decompress = self._parser_args
-        self._parser = HttpRequestParser(
-            max_line_size=line,
-            max_field_size=field,
-            max_headers=headers,
-            auto_decompress=decompress,
-        )
+        # No parser yet: one is taken from the pool with the first bytes.
         self._manager.connection_made(self, transport)
         # The task gets its own context, so that handlers started inline (see
         # _dispatch) run in the same context as the ones the task runs itself.
@@ -111,10 +107,14 @@ class RequestHandler(Upgrades, Closing, ErrorReplies):
         if self._payload is not None:
             self._payload.set_exception(error)
             self._payload = None
-        for item in self._messages:
-            if isinstance(item, tuple) and not item[1].is_eof():
-                item[1].set_exception(error)
-        self._messages.clear()
+        messages = self._messages
+        if messages:
+            for item in messages:
+                if isinstance(item, tuple) and not item[1].is_eof():
+                    item[1].set_exception(error)
+            messages.clear()
+        self._input_closed = True
+        self._rest()  # a parser at rest can serve another connection
         self._parser = None
         if self._lost_waiter is not None and not self._lost_waiter.done():
             self._lost_waiter.set_result(None)
@@ -129,9 +129,9 @@ class RequestHandler(Upgrades, Closing, ErrorReplies):
             self._on_data(data)
             return
         if self._upgraded:
-            self._upgrade_data.append(data)
+            self._buffer_upgrade_data(data)
             return
-        if self._parse_failed or self._parser is None:
+        if self._parse_failed or self._input_closed:
             return  # after a bad request: ignore everything until we close
         kind = self._timer_kind
         if kind == BODY:
@@ -156,7 +156,14 @@ class RequestHandler(Upgrades, Closing, ErrorReplies):
 
     def _feed(self, data: bytes) -> None:
         parser = self._parser
-        assert parser is not None
+        if parser is None:
+            # The first bytes of a request on an idle connection: take a parser.
+            pool = self._pool
+            try:
+                parser = pool.free.pop()
+            except IndexError:
+                parser = pool.new()
+            self._parser = parser
         try:
             events = parser.feed_data(data)
         except HttpProcessingError as exc:
@@ -171,7 +178,9 @@ class RequestHandler(Upgrades, Closing, ErrorReplies):
 
     def _process(self, events: list[Any]) -> bool:
         """Queue heads and feed body bytes; return True if a request was rejected."""
-        messages = self._messages
+        # The common case, one new request while nothing is queued, goes straight to
+        # _dispatch without a queue (every body byte is fed before it runs).
+        first: tuple[RawRequestMessage, StreamReader] | None = None
         got_head = False
         count = len(events)
         i = 0
@@ -185,16 +194,29 @@ class RequestHandler(Upgrades, Closing, ErrorReplies):
             elif kind is RawRequestMessage:
                 if hdrs.HOST not in event.headers and event.version != HttpVersion10:
                     # RFC 9112 §3.2: an HTTP/1.1 request without Host gets 400.
+                    if first is not None:
+                        self._queue(first)  # answered before the rejection
                     self._reject(BadHttpMessage("Missing Host header"), event)
                     return True
                 if i < count and type(events[i]) is EndOfMessage:
                     i += 1  # no body at all: share the empty reader
                     payload = EMPTY_PAYLOAD
+                elif i + 1 < count and type(events[i + 1]) is EndOfMessage:
+                    # The whole body came with the head (one piece): one call.
+                    payload = StreamReader(self, self._read_bufsize, loop=self._loop)
+                    payload.feed_whole(events[i])
+                    i += 2
                 else:
                     payload = self._payload = StreamReader(
                         self, self._read_bufsize, loop=self._loop
                     )
-                messages.append((event, payload))
+                if not got_head and not self._messages:
+                    first = (event, payload)
+                else:
+                    if first is not None:
+                        self._queue(first)
+                        first = None
+                    self._queue((event, payload))
                 got_head = True
             elif kind is EndOfMessage:
                 if self._payload is not None:
@@ -203,8 +225,13 @@ class RequestHandler(Upgrades, Closing, ErrorReplies):
             else:
                 self._on_upgrade(event)
         if got_head:
-            self._dispatch()
-            if len(messages) >= self._max_pipelined and not self._pipeline_paused:
+            self._dispatch(first)
+            messages = self._messages
+            if (
+                messages is not None
+                and len(messages) >= self._max_pipelined
+                and not self._pipeline_paused
+            ):
                 self.pause_reading()
                 self._pipeline_paused = True
         return False
@@ -213,7 +240,7 @@ class RequestHandler(Upgrades, Closing, ErrorReplies):
 
     async def _run(self) -> None:
         manager = self._manager
-        messages = self._messages
+        loop = self._loop
         try:
             while True:
                 inline = self._inline
@@ -225,17 +252,28 @@ class RequestHandler(Upgrades, Closing, ErrorReplies):
                         await self._lingering_close()
                         break
                     continue
+                messages = self._messages
                 if not messages:
                     if self._upgraded and self._on_data is None:
                         data = self._decline_upgrade()
                         if data:
                             self._feed(data)
                         continue
-                    if self._close_requested or self._parser is None:
+                    if self._close_requested or self._input_closed:
                         if self._parse_failed:
                             await self._lingering_close()  # after a 408 or a bad request
                         break
-                    await self._wait_for_request()
+                    # Wait for the next request (awaited here, not in a helper: an
+                    # idle connection keeps one coroutine frame less).
+                    if self._timer_kind == 0:
+                        self._head_bytes = False
+                        self._arm(KEEPALIVE, loop.time() + self._keepalive_timeout)
+                        self._rest()
+                    waiter = self._waiter = loop.create_future()
+                    try:
+                        await waiter
+                    finally:
+                        self._waiter = None
                     continue
                 item = messages.popleft()
                 self._timer_kind = 0  # busy: no deadline while a request is served
@@ -268,54 +306,79 @@ class RequestHandler(Upgrades, Closing, ErrorReplies):
             if transport is not None:
                 transport.close()
 
-    async def _wait_for_request(self) -> None:
-        loop = self._loop
-        if self._timer_kind == 0:
-            self._head_bytes = False
-            self._arm(KEEPALIVE, loop.time() + self._keepalive_timeout)
-        waiter = self._waiter = loop.create_future()
-        try:
-            await waiter
-        finally:
-            self._waiter = None
-
-    def _dispatch(self) -> None:
-        """Serve newly queued requests at once if the connection's task is idle.
+    def _dispatch(self, first: tuple[RawRequestMessage, StreamReader] | None) -> None:
+        """Serve ``first`` and queued requests at once if the connection's task is idle.
 
         Each handler runs inline (see ``_inline``) until it finishes or has to wait;
-        a waiting one, anything unusual and a busy task fall back to waking the task.
+        a waiting one, anything unusual and a busy task fall back to waking the task
+        (``first`` then goes to the front of the queue). ``enter_task``,
+        ``run_inline``, ``leave_task``, ``_arm`` and ``_rest`` are unrolled here:
+        this runs for nearly every request.
         """
-        waiter, task, loop = self._waiter, self._task, self._loop
-        if waiter is None or waiter.done() or self._handling or task is None:
+        waiter, task, loop, context = self._waiter, self._task, self._loop, self._context
+        if (
+            waiter is None
+            or waiter.done()
+            or self._handling
+            or task is None
+            or context is None
+            or not _inline.AVAILABLE
+            or loop in _current_tasks  # type: ignore[operator]  # called from a coroutine
+        ):
+            if first is not None:
+                self._queue(first)
             self._wake()
             return
-        if self._context is None or not enter_task(loop, task):
-            self._wake()  # called from a coroutine: leave it to the task
-            return
-        messages = self._messages
+        _enter_task(loop, task)  # type: ignore[misc]
         manager = self._manager
         try:
-            while messages and type(messages[0]) is tuple:  # not a Rejected
-                message, payload = messages.popleft()  # type: ignore[misc]
+            while True:
+                if first is not None:
+                    message, payload = first
+                    first = None
+                else:
+                    messages = self._messages
+                    if not messages or type(messages[0]) is not tuple:  # none, or Rejected
+                        break
+                    message, payload = messages.popleft()  # type: ignore[misc]
+                    if self._pipeline_paused and len(messages) < self._max_pipelined:
+                        self._pipeline_paused = False
+                        self.resume_reading()
                 self._timer_kind = 0  # busy: no deadline while a request is served
-                if self._pipeline_paused and len(messages) < self._max_pipelined:
-                    self._pipeline_paused = False
-                    self.resume_reading()
                 manager.requests_count += 1
-                run = run_inline(
-                    self._handle(message, payload, manager.request_handler), self._context
-                )
-                if run is not None:
-                    self._inline = run  # the task finishes it (or closes the connection)
-                    break
-                self._timer_kind = 0  # the body deadline, if any, ends with the request
+                coro = self._handle(message, payload, manager.request_handler)
+                try:
+                    pending = context.run(coro.send, None)
+                except StopIteration as stop:
+                    if stop.value:
+                        self._timer_kind = 0  # the body deadline ends with the request
+                        continue
+                    self._inline = _inline.finished(coro, stop.value)
+                except (KeyboardInterrupt, SystemExit):
+                    raise
+                except BaseException as exc:
+                    self._inline = _inline.failed(coro, exc)
+                else:
+                    self._inline = _inline.waiting(coro, pending)
+                break  # the task finishes it (or closes the connection)
         finally:
-            leave_task(loop, task)
-        if self._inline is not None or messages or self._upgraded or self._close_requested:
+            _leave_task(loop, task)  # type: ignore[misc]
+        if self._inline is not None or self._messages or self._upgraded or self._close_requested:
             self._wake()
         elif self._timer_kind == 0:
-            self._head_bytes = False  # idle again, as _wait_for_request would be
-            self._arm(KEEPALIVE, loop.time() + self._keepalive_timeout)
+            # Idle again, as the task would be waiting for the next request.
+            self._head_bytes = False
+            self._timer_kind = KEEPALIVE
+            self._deadline = deadline = loop.time() + self._keepalive_timeout
+            timer = self._timer
+            if timer is None or timer.when() > deadline:
+                self._arm(KEEPALIVE, deadline)
+            parser = self._parser
+            if parser is not None and parser.release():
+                self._parser = None
+                free = self._pool.free
+                if len(free) < ParserPool.MAX_FREE:
+                    free.append(parser)
 
     async def _handle(
         self, message: RawRequestMessage, payload: StreamReader, handler: Handler
@@ -354,9 +417,16 @@ class RequestHandler(Upgrades, Closing, ErrorReplies):
             if payload is not EMPTY_PAYLOAD and not payload.at_eof():
                 self._drop_unread_body(request, message, payload, resp)
             try:
-                await resp.prepare(request)
-                await resp.write_eof()
-                keep_alive = bool(resp.keep_alive)
+                # A whole Response goes out without the two coroutines of the
+                # general path (prepare() and write_eof()).
+                if type(resp) is Response and resp._send_now(request):
+                    if self._writing_paused or self._connection_lost:
+                        await self.drain()
+                    keep_alive = bool(resp._keep_alive)  # set by _send_now
+                else:
+                    await resp.prepare(request)
+                    await resp.write_eof()
+                    keep_alive = bool(resp.keep_alive)
             except Exception as exc:
                 keep_alive = await self._send_failed(request, resp, exc)  # or re-raised
         except ConnectionError:
@@ -367,8 +437,8 @@ class RequestHandler(Upgrades, Closing, ErrorReplies):
             access_logger.log(request, resp, time.perf_counter() - start)
         if self._on_data is not None:
             return False  # the connection was handed over and the handler is done
-        if not keep_alive or self._close_requested or not self.connected:
-            return False
+        if not keep_alive or self._close_requested or self._connection_lost:
+            return False  # (_connection_lost: `not self.connected` once connected)
         if payload is not EMPTY_PAYLOAD and not payload.at_eof():
             return await self._discard_body(request, payload)
         return True

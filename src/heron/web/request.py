@@ -636,9 +636,17 @@ class BaseRequest(MutableMapping[str, Any]):
             # Refuse before inviting the upload with "100 Continue".
             raise HTTPRequestEntityTooLarge(max_size=limit, actual_size=declared)
         self._send_continue()
+        payload = self._payload
+        if (
+            payload.is_eof()
+            and payload.exception() is None
+            and (not limit or payload.total_bytes <= limit)
+        ):
+            # All of it is here already (the common small body): no waiting reads.
+            self._read_bytes = payload.read_nowait(-1)
+            return self._read_bytes
         parts: list[bytes] = []
         size = 0
-        payload = self._payload
         while True:
             chunk = await payload.readany()
             if not chunk:

@@ -12,12 +12,13 @@ from __future__ import annotations
 import asyncio
 import sys
 import time
-from collections.abc import Iterator, MutableMapping
+from collections.abc import Callable, Iterator, MutableMapping
 from http.cookies import SimpleCookie
 from importlib import metadata
 from typing import TYPE_CHECKING, Any, Final
 
 from multidict import CIMultiDict
+from multidict import getversion as _getversion
 
 from .. import hdrs
 from ..http.models import HttpVersion10, HttpVersion11
@@ -87,6 +88,13 @@ def _parse_lines(lines: str) -> list[tuple[str, str]]:
 
 # Plain ``str`` names: they format faster than ``istr`` when the head is built.
 _TEXT_HEADERS: Final = (("Content-Type", "text/plain; charset=utf-8"),)
+
+# Heads of plain responses (Response._begin), keyed by all they depend on (the Date
+# line too: old seconds are never hit again); cleared when full.
+_HEADS: dict[tuple[Any, ...], tuple[bytes, str]] = {}
+_HEADS_MAX: Final = 256
+# multidict's version stamp (changes with every mutation); typed for any multidict.
+getversion: Final[Callable[[CIMultiDict[str]], int]] = _getversion  # type: ignore[assignment]
 
 
 class StreamResponse(ContentHeadersMixin, CookieMixin, CompressionMixin, MutableMapping[str, Any]):
@@ -464,6 +472,10 @@ class Response(StreamResponse):
     _zlib_executor_size: int | None = None
     _zlib_executor: Any = None
     _body: bytes | bytearray | Payload | None = None
+    # getversion() of the headers as __init__ made them (-1: none) and their Content-Type
+    # (None: octet-stream is added); while unchanged, the head can come from _HEADS.
+    _plain_version = -1
+    _plain_ctype: str | None = None
 
     def __init__(
         self,
@@ -487,18 +499,20 @@ class Response(StreamResponse):
             # The common cases (text, or bytes, and nothing else) without the checks.
             if body is None and type(text) is str:
                 if content_type is None:
-                    self._headers = CIMultiDict(_TEXT_HEADERS)
+                    headers = self._headers = CIMultiDict(_TEXT_HEADERS)
+                    self._plain_ctype = "text/plain; charset=utf-8"
                 elif "charset" in content_type:
                     raise ValueError("charset must not be in content_type argument")
                 else:
-                    self._headers = CIMultiDict(
-                        (("Content-Type", f"{content_type}; charset=utf-8"),)
-                    )
+                    ctype = self._plain_ctype = f"{content_type}; charset=utf-8"
+                    headers = self._headers = CIMultiDict((("Content-Type", ctype),))
+                self._plain_version = getversion(headers)
                 self._body = text.encode("utf-8")
                 self._init_status(status, reason)
                 return
             if text is None and type(body) is bytes and content_type is None:
-                self._headers = CIMultiDict()
+                headers = self._headers = CIMultiDict()
+                self._plain_version = getversion(headers)
                 self._body = body
                 self._init_status(status, reason)
                 return
@@ -642,6 +656,83 @@ class Response(StreamResponse):
         headers.pop(hdrs.CONNECTION, None)
         headers[hdrs.CONNECTION] = "close"
         return None
+
+    def _begin(self, request: BaseRequest) -> bytes:
+        body = self._body
+        headers = self._headers
+        if (
+            getversion(headers) != self._plain_version
+            or type(body) is not bytes
+            or self._cookies
+            or self._compression
+            or self._chunked
+        ):
+            return super()._begin(request)
+        # Headers untouched since __init__: the head depends only on this key. A miss
+        # builds it the usual way (which validates it) and remembers it.
+        keep_alive = self._keep_alive
+        if keep_alive is None:
+            keep_alive = not request._message.should_close
+            protocol = request._protocol
+            if keep_alive and protocol is not None and protocol._close_requested:
+                keep_alive = False
+        ctype = self._plain_ctype
+        length = len(body)
+        key = (
+            request._version,
+            self._status,
+            self._reason,
+            ctype,
+            length,
+            keep_alive,
+            _date_and_server(),
+        )
+        cached = _HEADS.get(key)
+        if cached is None:
+            head = super()._begin(request)
+            if len(_HEADS) >= _HEADS_MAX:
+                _HEADS.clear()
+            _HEADS[key] = (head, self._added_lines)
+            return head
+        head, self._added_lines = cached
+        if ctype is None:
+            headers["Content-Type"] = "application/octet-stream"  # as _prepare_headers
+        self._keep_alive = keep_alive
+        writer = request._payload_writer
+        writer.length = length
+        self._req = request
+        self._headers_sent = True
+        request._head_sent = True
+        self._payload_writer = writer
+        self._head_length = len(head)
+        return head
+
+    def _send_now(self, request: BaseRequest) -> bool:
+        """``prepare()`` + ``write_eof()`` without coroutines for a plain whole body;
+        False: await them (``prepare()`` may be done already). The caller drains."""
+        writer = request._payload_writer
+        status = self._status
+        if (
+            self._payload_writer is not None
+            or self._eof_sent
+            or type(self._body) is not bytes
+            or type(writer) is not StreamWriter
+            or writer._on_headers_sent is not None
+            or status < 200
+            or status in _EMPTY_BODY_STATUSES
+            or request._method == hdrs.METH_HEAD
+            or self._compression
+            or request._has_prepare_hook()
+        ):
+            return False
+        head = self._begin(request)
+        if not writer.send_whole(head, self._body):
+            writer.hold_headers(head)
+            return False
+        self._eof_sent = True
+        self._body_length = max(writer.output_size - self._head_length, 0)
+        self._req = None
+        return True
 
     async def write_eof(self, data: bytes = b"") -> None:
         """Send the body (unless the request or status forbids one) and finish."""
