@@ -16,7 +16,11 @@ Design notes (why it works the way it does):
   concurrent senders never interleave and compression state stays in order; senders
   then ``await drain()`` for back-pressure.
 * Received messages wait in a small inbox; reading from the socket pauses while the
-  application lags behind by more than `INBOX_LIMIT` bytes.
+  application lags behind by more than `INBOX_LIMIT` bytes. A message that arrives while
+  `receive()` waits is handed to its future directly (the echo loop's common case).
+* Per-message cost is what S6 measures: one small frame takes `WebSocketReader.feed_frame`
+  (no list, no loop), ``async for`` and `send_str` cost one coroutine each, and
+  receive timeouts re-arm one timer lazily instead of creating one per message.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from typing import Any, Final
 
 from .flow import BaseProtocol
@@ -93,6 +97,7 @@ class WSConnection:
         self._protocol = protocol
         self._reader = reader
         self._writer = writer
+        self._text_headers = writer.text_headers
         self._loop = loop
         self._release_cb: Callable[[], None] | None = release
         self._autoclose = autoclose
@@ -115,10 +120,14 @@ class WSConnection:
         self._inbox: deque[WSMessage] = deque()
         self._inbox_size = 0
         self._inbox_paused = False
-        self._waiter: asyncio.Future[None] | None = None
+        self._waiter: asyncio.Future[WSMessage | None] | None = None
         self._receiving = False
         self._close_waiter: asyncio.Future[None] | None = None
         self._hb_handle: asyncio.TimerHandle | None = None
+        # receive() timeouts: one timer re-armed lazily (see _on_receive_timeout), and the
+        # deadline of the receive() waiting now (0.0: none waits with a timeout).
+        self._rt_handle: asyncio.TimerHandle | None = None
+        self._rt_deadline = 0.0
         self._last_recv = 0.0
         self._ping_sent = 0.0
 
@@ -150,6 +159,18 @@ class WSConnection:
             return  # nothing after a CLOSE or a protocol error means anything
         if self._heartbeat is not None:
             self._last_recv = self._loop.time()
+        # The common case first: one whole small data message per read.
+        msg = self._reader.feed_frame(data)
+        if msg is not None:
+            if self._closed:
+                return  # we sent CLOSE: the peer's late data is of no interest
+            waiter = self._waiter
+            if waiter is not None and not waiter.done():
+                # A reader waits, so the inbox is empty: hand the message over directly.
+                waiter.set_result(msg)
+            else:
+                self._queue(msg)
+            return
         try:
             messages = self._reader.feed_data(data)
         except WebSocketError as exc:
@@ -157,29 +178,31 @@ class WSConnection:
                 self._on_message(msg)
             self._fail(exc)
             return
-        pushed = False
         for msg in messages:
             kind = msg[0]
             if (kind is _TEXT or kind is _BINARY) and not (self._closing or self._closed):
-                # The common case (_push without the wake-up per message).
-                self._inbox.append(msg)
-                self._inbox_size += len(msg[1])
-                pushed = True
+                waiter = self._waiter
+                if waiter is not None and not waiter.done():
+                    waiter.set_result(msg)
+                else:
+                    self._queue(msg)
             else:
                 self._on_message(msg)
-        if pushed:
-            if self._inbox_size > INBOX_LIMIT and not self._inbox_paused:
-                self._inbox_paused = True
-                self._protocol.pause_reading()
-            waiter = self._waiter
-            if waiter is not None and not waiter.done():
-                waiter.set_result(None)
+
+    def _queue(self, msg: WSMessage) -> None:
+        """Append a data message to the inbox (nobody waits: no wake-up)."""
+        self._inbox.append(msg)
+        self._inbox_size += len(msg[1])
+        if self._inbox_size > INBOX_LIMIT and not self._inbox_paused:
+            self._inbox_paused = True
+            self._protocol.pause_reading()
 
     def connection_lost(self, exc: BaseException | None) -> None:
         """The transport closed: wake everybody; 1006 unless a close code is known."""
         self._eof = True
         self._closed = True
         self._stop_heartbeat()
+        self._stop_receive_timeout()
         if self.close_code is None:
             self.close_code = _ABNORMAL
         if exc is not None and self.exception is None:
@@ -272,31 +295,96 @@ class WSConnection:
         if waiter is not None and not waiter.done():
             waiter.set_result(None)
 
-    async def receive(self, timeout: float | None = None) -> WSMessage:
-        """Return the next message (see `WebSocketAPI.receive`)."""
+    async def receive(self, timeout: float | None = None, iterating: bool = False) -> WSMessage:
+        """Return the next message (see `WebSocketAPI.receive`).
+
+        `iterating=True` serves ``async for`` (without a coroutine of its own): the end
+        of the socket raises `StopAsyncIteration` instead of returning CLOSE/CLOSING/CLOSED.
+        """
         if self._receiving:
             raise RuntimeError("Concurrent call to receive() is not allowed")
         if self._inbox:
-            return self._pop()  # the common case under load: a message is waiting
-        self._receiving = True
-        try:
-            while True:
-                if self._inbox:
-                    return self._pop()
-                if self._closed:
-                    return self._closed_message()
-                if self._closing:
-                    return WS_CLOSING_MESSAGE
-                waiter = self._waiter = self._loop.create_future()
-                delay = timeout or self.receive_timeout
-                if delay is None:
-                    await waiter
+            msg = self._pop()  # the common case under load: a message is waiting
+        else:
+            self._receiving = True
+            try:
+                while not self._inbox:
+                    if self._closed:
+                        msg = self._closed_message()
+                        break
+                    if self._closing:
+                        msg = WS_CLOSING_MESSAGE
+                        break
+                    # feed_data completes the waiter with the next data message itself
+                    # (no trip through the inbox); None says "the state changed, look again".
+                    waiter: asyncio.Future[WSMessage | None] = self._loop.create_future()
+                    self._waiter = waiter
+                    delay = timeout or self.receive_timeout
+                    try:
+                        if delay is None:
+                            handed = await waiter
+                        else:
+                            self._arm_receive_timeout(delay)
+                            try:
+                                handed = await waiter
+                            finally:
+                                self._rt_deadline = 0.0
+                    except BaseException:
+                        self._reclaim(waiter)
+                        raise
+                    if handed is not None and self._waiter is waiter:
+                        return handed  # TEXT or BINARY: never the end of an iteration
                 else:
-                    async with asyncio.timeout(delay):
-                        await waiter
-        finally:
-            self._waiter = None
-            self._receiving = False
+                    msg = self._pop()
+            finally:
+                self._waiter = None
+                self._receiving = False
+        if iterating and msg[0] in _END_TYPES:
+            raise StopAsyncIteration
+        return msg
+
+    def _reclaim(self, waiter: asyncio.Future[WSMessage | None]) -> None:
+        """Put back a message handed to a receive() that was cancelled before it woke."""
+        if (
+            self._waiter is waiter
+            and waiter.done()
+            and not waiter.cancelled()
+            and waiter.exception() is None
+        ):
+            msg = waiter.result()
+            if msg is not None:
+                self._inbox.appendleft(msg)
+                self._inbox_size += len(msg[1])
+
+    def _arm_receive_timeout(self, delay: float) -> None:
+        """Make the waiting receive() fail with TimeoutError after `delay` seconds.
+
+        Why not ``asyncio.timeout`` per call: that is a timer created and cancelled for
+        every message. The one timer here is only moved when it would fire too late;
+        when it fires early (messages came meanwhile) it re-arms for the new deadline.
+        """
+        deadline = self._rt_deadline = self._loop.time() + delay
+        handle = self._rt_handle
+        if handle is None or handle.when() > deadline:
+            if handle is not None:
+                handle.cancel()
+            self._rt_handle = self._loop.call_at(deadline, self._on_receive_timeout)
+
+    def _on_receive_timeout(self) -> None:
+        handle, self._rt_handle = self._rt_handle, None
+        waiter, deadline = self._waiter, self._rt_deadline
+        if handle is None or waiter is None or waiter.done() or not deadline:
+            return  # nobody waits with a timeout: the timer lapses
+        if deadline > handle.when():
+            # The receive() waiting now started after this timer was set: not yet.
+            self._rt_handle = self._loop.call_at(deadline, self._on_receive_timeout)
+            return
+        waiter.set_exception(TimeoutError())
+
+    def _stop_receive_timeout(self) -> None:
+        handle, self._rt_handle = self._rt_handle, None
+        if handle is not None:
+            handle.cancel()
 
     def _closed_message(self) -> WSMessage:
         limit = self._closed_reads_limit
@@ -324,9 +412,10 @@ class WSConnection:
         self._check_open().writelines(frames)
         protocol = self._protocol
         if protocol._writing_paused or protocol._connection_lost:
-            await self._drain()
+            await self.drain()
 
-    async def _drain(self) -> None:
+    async def drain(self) -> None:
+        """Wait while the transport is paused; the reset error once it is lost."""
         try:
             await self._protocol.drain()
         except ConnectionResetError as exc:
@@ -347,7 +436,30 @@ class WSConnection:
         # Only a paused (or lost) transport needs the drain coroutine.
         protocol = self._protocol
         if protocol._writing_paused or protocol._connection_lost:
-            await self._drain()
+            await self.drain()
+
+    def write_text(self, text: str) -> bool:
+        """Send a TEXT message with the defaults, without a coroutine.
+
+        Returns True when the caller must ``await drain()`` (the transport is paused or
+        lost); `WebSocketAPI.send_str` uses it to spare a coroutine per message.
+        """
+        protocol = self._protocol
+        transport = protocol.transport
+        if self._closed or transport is None or transport.is_closing():
+            transport = self._check_open()  # raises the right error
+        payload = text.encode()  # UTF-8 (the default: no argument to parse)
+        length = len(payload)
+        headers = self._text_headers
+        if headers is not None and length < 126:
+            transport.write(headers[length] + payload)  # the frame, without a call
+        else:
+            frames = self._writer.encode_message(payload, _TEXT)
+            if len(frames) == 1:
+                transport.write(frames[0])
+            else:
+                transport.writelines(frames)
+        return protocol._writing_paused or protocol._connection_lost
 
     async def ping(self, message: str | bytes) -> None:
         """Send a PING frame."""
@@ -372,6 +484,7 @@ class WSConnection:
         self._inbox_size = 0
         self._inbox_clear_paused()
         self._wake_receiver()
+        self._waiter = None  # drops a message handed to a receive() that did not wake yet
         if self._eof or self._protocol.transport is None:
             return True
         waiter: asyncio.Future[None] | None = None
@@ -509,9 +622,14 @@ class WebSocketAPI:
 
     async def send_str(self, data: str, compress: int | bool | None = None) -> None:
         """Send a TEXT message. `compress=False` sends this one uncompressed."""
+        ws = self._ws
+        if ws is not None and compress is None and type(data) is str:
+            # The common case, with one coroutine (this one) per message.
+            if ws.write_text(data):
+                await ws.drain()
+            return
         if not isinstance(data, str):
             raise TypeError(f"data argument must be str ({type(data)!r})")
-        ws = self._ws
         if ws is None:
             ws = await self._ready()
         await ws.send_message(
@@ -615,12 +733,16 @@ class WebSocketAPI:
     def __aiter__(self) -> WebSocketAPI:
         return self
 
-    async def __anext__(self) -> WSMessage:
+    def __anext__(self) -> Coroutine[Any, Any, WSMessage]:
         ws = self._ws
         if ws is not None and type(self).receive is WebSocketAPI.receive:
-            msg = await ws.receive()  # one coroutine less than self.receive()
-        else:
-            msg = await self.receive()
+            # The connection's receive() ends the iteration itself: one coroutine per
+            # message instead of two or three.
+            return ws.receive(None, True)
+        return self._anext()
+
+    async def _anext(self) -> WSMessage:
+        msg = await self.receive()
         if msg.type in _END_TYPES:
             raise StopAsyncIteration
         return msg

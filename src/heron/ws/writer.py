@@ -18,8 +18,12 @@ __all__ = ("WebSocketWriter", "build_close", "build_frame", "close_payload")
 _JOIN_LIMIT = 16 * 1024
 _CONTROL_OPCODES = frozenset((WSMsgType.CLOSE, WSMsgType.PING, WSMsgType.PONG))
 _DATA_OPCODES = frozenset((WSMsgType.TEXT, WSMsgType.BINARY))
+_TEXT_OR_NONE = frozenset((WSMsgType.TEXT, None))
 
 RandomBytes = Callable[[int], bytes]
+
+# The 2-byte header of a final, unmasked TEXT frame with a payload under 126 bytes.
+_TEXT_HEADERS = tuple(bytes((0x81, length)) for length in range(126))
 
 
 def _frame_parts(
@@ -109,7 +113,14 @@ class WebSocketWriter:
     for `transport.writelines`).
     """
 
-    __slots__ = ("_compress_threshold", "_compressor", "_is_client", "_max_fragment", "_random")
+    __slots__ = (
+        "_compress_threshold",
+        "_compressor",
+        "_is_client",
+        "_max_fragment",
+        "_plain",
+        "_random",
+    )
 
     def __init__(
         self,
@@ -130,6 +141,8 @@ class WebSocketWriter:
         self._compress_threshold = compress_threshold
         self._max_fragment = max_fragment_size
         self._random = random
+        # Every message goes out as one unmasked, uncompressed frame (see `text_headers`).
+        self._plain = self._compressor is None and not is_client and not max_fragment_size
 
     def encode_message(
         self,
@@ -143,22 +156,12 @@ class WebSocketWriter:
         `compress=False` sends this message uncompressed even when deflate was agreed;
         `compress=True` without an agreement raises `ValueError`.
         """
-        if (
-            type(data) is str
-            and (opcode is None or opcode == WSMsgType.TEXT)
-            and not compress
-            and self._compressor is None
-            and not self._is_client
-            and not self._max_fragment
-        ):
-            # A server's uncompressed text message: the one-frame fast path.
+        if self._plain and not compress and type(data) is str and opcode in _TEXT_OR_NONE:
             payload = data.encode("utf-8")
             length = len(payload)
             if length < 126:
-                return [bytes((0x81, length)) + payload]
-            return _frame_parts(
-                WSMsgType.TEXT, payload, fin=True, mask=False, rsv1=False, random=self._random
-            )
+                return [_TEXT_HEADERS[length] + payload]
+            return _frame_parts(1, payload, fin=True, mask=False, rsv1=False, random=self._random)
         if isinstance(data, str):
             payload = data.encode("utf-8")
             opcode = WSMsgType.TEXT if opcode is None else opcode
@@ -175,6 +178,17 @@ class WebSocketWriter:
             payload = self._compressor.compress(payload)
             rsv1 = True
         return self._fragments(opcode, payload, rsv1)
+
+    @property
+    def text_headers(self) -> tuple[bytes, ...] | None:
+        """For a writer whose every message is one plain frame (unmasked, uncompressed,
+        unfragmented: a server's without deflate), the frame header of a TEXT message by
+        payload length, for payloads under 126 bytes; None for any other writer.
+
+        The sender's fast path: ``text_headers[len(payload)] + payload`` is the frame
+        `encode_message` would build, without a call.
+        """
+        return _TEXT_HEADERS if self._plain else None
 
     def _fragments(self, opcode: int, payload: bytes, rsv1: bool) -> list[bytes]:
         mask, random = self._is_client, self._random
