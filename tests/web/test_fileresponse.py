@@ -274,3 +274,33 @@ async def test_sibling_etags_differ(client: TestClient) -> None:
     gz = await client.get("/f/page.html", headers={"Accept-Encoding": "gzip"})
     plain = await client.get("/f/page.html", headers={"Accept-Encoding": "identity"})
     assert gz.headers["etag"] != plain.headers["etag"]
+
+
+async def test_directories_fifos_and_loops_are_not_sent(
+    client: TestClient, files: pathlib.Path
+) -> None:
+    (files / "folder").mkdir()
+    os.mkfifo(files / "pipe")  # opening it must not wait for a writer
+    os.symlink(files / "loop", files / "loop")  # ELOOP
+    assert (await client.get("/f/folder")).status == 404
+    assert (await client.get("/f/pipe")).status == 404
+    assert (await client.get("/f/loop")).status == 404
+    assert (await client.get("/f/" + "n" * 300)).status == 404  # ENAMETOOLONG
+
+
+async def test_compressed_file_goes_through_the_writer(
+    aiohttp_client: ClientFactory, files: pathlib.Path
+) -> None:
+    """enable_compression(): the bytes must pass the compressor, never sendfile."""
+
+    async def handler(request: web.Request) -> web.StreamResponse:
+        response = web.FileResponse(files / "big.bin")
+        response.enable_compression(web.ContentCoding.gzip)
+        return response
+
+    app = web.Application()
+    app.router.add_get("/gz", handler)
+    client = await aiohttp_client(app)
+    response = await client.get("/gz", headers={"Accept-Encoding": "gzip"})
+    assert response.headers["content-encoding"] == "gzip"
+    assert await response.read() == (files / "big.bin").read_bytes()  # decoded by the client

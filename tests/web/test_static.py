@@ -191,3 +191,73 @@ async def test_curl_download(
     _, stderr = await asyncio.wait_for(proc.communicate(), 20)
     assert proc.returncode == 0, stderr
     assert out.read_bytes() == blob
+
+
+# ------------------------------------------- files served before (remembered by name)
+
+
+async def test_known_file_changes_are_seen(client: TestClient, tree: pathlib.Path) -> None:
+    assert await text(client, "/static/data.json") == "{}"
+    # Replaced by a new file (a new inode), then rewritten in place, then removed.
+    (tree / "new.json").write_text('{"v": 2}')
+    os.replace(tree / "new.json", tree / "data.json")
+    assert await text(client, "/static/data.json") == '{"v": 2}'
+    (tree / "data.json").write_text('{"v": 3}')
+    assert await text(client, "/static/data.json") == '{"v": 3}'
+    (tree / "data.json").unlink()
+    assert (await client.get("/static/data.json")).status == 404
+    (tree / "data.json").mkdir()
+    assert (await client.get("/static/data.json")).status == 403  # now a directory
+
+
+async def test_known_file_behind_a_swapped_directory(
+    client: TestClient, tree: pathlib.Path, tmp_path: pathlib.Path
+) -> None:
+    """A directory on the way replaced by a symlink out of the root, after the file
+    inside it was served: the name is checked again and refused."""
+    assert await text(client, "/static/css/site.css") == "body{}"
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "site.css").write_text("SECRET")
+    (tree / "css").rename(tree / "css-old")
+    os.symlink(outside, tree / "css")
+    reply = await get_raw(client, b"/static/css/site.css")
+    assert b"SECRET" not in reply
+    assert int(reply.split(b" ", 2)[1]) == 404
+
+
+async def test_many_names_are_served(
+    client: TestClient, tree: pathlib.Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from heron.web import staticfiles
+
+    monkeypatch.setattr(staticfiles, "_KNOWN_MAX", 2)  # forget names early
+    for name in ("a", "b", "c", "a", "d", "b"):
+        (tree / f"{name}.txt").write_text(name)
+    for name in ("a", "b", "c", "a", "d", "b"):
+        assert await text(client, f"/static/{name}.txt") == name
+
+
+async def test_slow_file_system_goes_back_to_threads(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Inline opens stop after a few slow ones; files are served all the same."""
+    from heron.web.fileresponse import InlineOpen
+
+    monkeypatch.setattr(InlineOpen, "SLOW", -1.0)  # every step counts as slow
+    for _ in range(6):
+        assert await text(client, "/static/css/site.css") == "body{}"
+
+
+def test_inline_open_strikes() -> None:
+    from heron.web.fileresponse import InlineOpen
+
+    inline = InlineOpen()
+    for _ in range(InlineOpen.STRIKES - 1):
+        inline.took(1.0)
+    inline.took(0.0)  # a fast one forgives the slow ones before it
+    for _ in range(InlineOpen.STRIKES - 1):
+        inline.took(1.0)
+    assert inline.enabled
+    inline.took(1.0)
+    assert not inline.enabled

@@ -9,27 +9,35 @@ What it does, in order (RFC 9110 §13.2.2 for the preconditions):
 3. applies ``Range`` for GET, honouring ``If-Range``: one range gives 206 with
    ``Content-Range``; several give a ``multipart/byteranges`` body; none satisfiable
    gives 416; a malformed header is ignored (the whole file is sent), as RFC 9110 says;
-4. sends the bytes with ``loop.sendfile`` (zero copy) when the connection is plain TCP
-   and the body is not being compressed, else in ``chunk_size`` reads from a thread.
+4. sends the bytes with ``os.sendfile`` into the socket (zero copy, on asyncio and
+   uvloop alike: ``_sendfile.py``) when the connection is plain TCP and the body is not
+   being compressed, else in ``chunk_size`` reads from a thread.
 
 ``AIOHTTP_NOSENDFILE=1`` or ``HERON_NOSENDFILE=1`` in the environment turn ``sendfile``
-off. All file-system work runs in the default executor so the loop never blocks.
+off. File-system work runs in the default executor so the loop never blocks on a slow
+disk; the one exception is a file that :class:`~heron.web.StaticResource` served a
+moment ago (its metadata is in the kernel's caches), which is opened inline because a
+thread hand-off costs more than the ``open`` itself.
 """
 
 from __future__ import annotations
 
 import asyncio
+import errno
 import mimetypes
 import os
 import re
 import secrets
+import stat
+import time
 from collections.abc import Sequence
 from email.utils import formatdate, parsedate_to_datetime
-from pathlib import Path
-from typing import IO, TYPE_CHECKING, Final
+from functools import lru_cache
+from typing import TYPE_CHECKING, Final
 
 from .. import hdrs
 from ..typedefs import LooseHeaders
+from ._sendfile import send_range, socket_fd
 from .response import StreamResponse
 
 if TYPE_CHECKING:
@@ -52,6 +60,50 @@ _ARCHIVE_TYPES: Final = {
 }
 # Pre-compressed siblings, in order of preference.
 _SIBLINGS: Final = (("br", ".br"), ("gzip", ".gz"))
+# O_NONBLOCK: opening a FIFO must not wait for a writer (it is then refused as not a
+# regular file); it changes nothing for reading a regular file.
+_OPEN_FLAGS: Final = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+
+# Errors of a path that names no file we can send (a symlink loop, a name too long).
+_NOT_FOUND_ERRNOS: Final = frozenset((errno.ELOOP, errno.ENAMETOOLONG))
+
+# (fd, stat, served coding, has a pre-compressed sibling)
+_Opened = tuple[int, os.stat_result, str | None, bool]
+
+
+@lru_cache(maxsize=256)
+def _http_date(mtime: float) -> str:
+    # Cached: formatting a date costs more than everything else in the head.
+    return formatdate(mtime, usegmt=True)
+
+
+@lru_cache(maxsize=256)
+def _guess_type(name: str, coding: str | None) -> str:
+    ctype, file_coding = mimetypes.guess_type(name)
+    if file_coding and coding is None:
+        ctype = _ARCHIVE_TYPES.get(file_coding, "application/octet-stream")
+    return ctype or "application/octet-stream"
+
+
+def _open_regular(path: str) -> tuple[int, os.stat_result]:
+    """Open ``path`` for reading if it is a regular file; FileNotFoundError otherwise."""
+    fd = os.open(path, _OPEN_FLAGS)
+    try:
+        st = os.fstat(fd)
+    except BaseException:
+        os.close(fd)
+        raise
+    if not stat.S_ISREG(st.st_mode):  # a directory, FIFO or device: not ours to send
+        os.close(fd)
+        raise FileNotFoundError(path)
+    return fd, st
+
+
+def _is_regular(path: str) -> bool:
+    try:
+        return stat.S_ISREG(os.stat(path).st_mode)
+    except (OSError, ValueError):
+        return False
 
 
 def _sendfile_disabled() -> bool:
@@ -136,6 +188,33 @@ def _parse_ranges(header: str, size: int) -> list[tuple[int, int]] | None:
     return ranges
 
 
+class InlineOpen:
+    """Whether the files of one static directory are opened without a thread.
+
+    Yes, until opening took longer than ``SLOW`` seconds several times in a row: then the
+    files are not in the kernel's caches (a network file system, a cold disk) and the
+    loop must not wait for them; threads are used from then on.
+    """
+
+    SLOW: Final = 0.001
+    STRIKES: Final = 3
+
+    __slots__ = ("_strikes", "enabled")
+
+    def __init__(self) -> None:
+        self.enabled = True
+        self._strikes = 0
+
+    def took(self, seconds: float) -> None:
+        """Record how long one inline file-system step took."""
+        if seconds <= self.SLOW:
+            self._strikes = 0
+            return
+        self._strikes += 1
+        if self._strikes >= self.STRIKES:
+            self.enabled = False
+
+
 class FileResponse(StreamResponse):
     """A response sending the file at ``path`` (see the module docstring)."""
 
@@ -148,48 +227,59 @@ class FileResponse(StreamResponse):
         headers: LooseHeaders | None = None,
     ) -> None:
         super().__init__(status=status, reason=reason, headers=headers)
-        self._path = Path(path)
+        # A str, not a Path: the path is only joined with suffixes and opened, and
+        # Path operations cost microseconds each on every request.
+        self._path = os.fspath(path)
         self._chunk_size = chunk_size
         self._served_coding: str | None = None
 
+    # Set by StaticResource for a file it found a moment ago: open it without a thread.
+    _inline: InlineOpen | None = None
+
     # ------------------------------------------------------------ file access
 
-    def _open(self, accept_encoding: str) -> tuple[IO[bytes], os.stat_result, str | None, bool]:
-        """Open the best representation: ``(file, stat, coding, has_sibling)``."""
-        accepted = _accepted_codings(accept_encoding) if accept_encoding else set()
+    def _open(self, accept_encoding: str) -> _Opened:
+        """Open the best representation: ``(fd, stat, coding, has_sibling)``."""
+        accepted = _accepted_codings(accept_encoding) if accept_encoding else ()
         has_sibling = False
+        path = self._path
         for coding, suffix in _SIBLINGS:
-            sibling = self._path.with_name(self._path.name + suffix)
-            try:
-                if not sibling.is_file():
-                    continue
-            except (OSError, ValueError):
+            if not _is_regular(path + suffix):
                 continue
             has_sibling = True
             if coding in accepted:
-                fobj = open(sibling, "rb")  # noqa: SIM115 - closed by the caller
-                return fobj, os.fstat(fobj.fileno()), coding, True
-        if not self._path.is_file():  # never open a FIFO or device: open() could block
-            raise FileNotFoundError(str(self._path))
-        fobj = open(self._path, "rb")  # noqa: SIM115
-        return fobj, os.fstat(fobj.fileno()), None, has_sibling
+                try:
+                    return (*_open_regular(path + suffix), coding, True)
+                except FileNotFoundError:
+                    continue  # removed meanwhile: fall back to the next choice
+        return (*_open_regular(path), None, has_sibling)
 
     async def prepare(self, request: BaseRequest) -> AbstractStreamWriter | None:
         """Choose status and headers from the file and the request, then send it all."""
         if self.prepared:
             return await super().prepare(request)
-        loop = asyncio.get_running_loop()
         accept = request.headers.get(hdrs.ACCEPT_ENCODING, "")
         try:
-            fobj, st, coding, has_sibling = await loop.run_in_executor(None, self._open, accept)
-        except (FileNotFoundError, NotADirectoryError, IsADirectoryError, ValueError):
-            return await self._send_status(request, 404)
+            inline = self._inline
+            if inline is not None and inline.enabled:
+                started = time.perf_counter()
+                fd, st, coding, has_sibling = self._open(accept)
+                inline.took(time.perf_counter() - started)
+            else:
+                loop = asyncio.get_running_loop()
+                fd, st, coding, has_sibling = await loop.run_in_executor(None, self._open, accept)
         except PermissionError:
             return await self._send_status(request, 403)
+        except (FileNotFoundError, NotADirectoryError, ValueError):  # ValueError: a NUL
+            return await self._send_status(request, 404)
+        except OSError as exc:
+            if exc.errno not in _NOT_FOUND_ERRNOS:
+                raise  # EMFILE, EIO...: the server's trouble, a 500
+            return await self._send_status(request, 404)
         try:
-            return await self._send_file(request, fobj, st, coding, has_sibling)
+            return await self._send_file(request, fd, st, coding, has_sibling)
         finally:
-            fobj.close()
+            os.close(fd)
 
     async def _send_status(self, request: BaseRequest, status: int) -> AbstractStreamWriter | None:
         self.set_status(status)
@@ -204,13 +294,10 @@ class FileResponse(StreamResponse):
         headers = self.headers
         etag = f"{st.st_mtime_ns:x}-{st.st_size:x}"
         headers[hdrs.ETAG] = f'"{etag}"'
-        headers[hdrs.LAST_MODIFIED] = formatdate(st.st_mtime, usegmt=True)
+        headers[hdrs.LAST_MODIFIED] = _http_date(st.st_mtime)
         headers[hdrs.ACCEPT_RANGES] = "bytes"
         if hdrs.CONTENT_TYPE not in headers:
-            ctype, file_coding = mimetypes.guess_type(self._path.name)
-            if file_coding and coding is None:
-                ctype = _ARCHIVE_TYPES.get(file_coding, "application/octet-stream")
-            headers[hdrs.CONTENT_TYPE] = ctype or "application/octet-stream"
+            headers[hdrs.CONTENT_TYPE] = _guess_type(os.path.basename(self._path), coding)
         self._served_coding = coding
         if coding is not None:
             headers[hdrs.CONTENT_ENCODING] = coding
@@ -264,7 +351,7 @@ class FileResponse(StreamResponse):
     async def _send_file(
         self,
         request: BaseRequest,
-        fobj: IO[bytes],
+        fd: int,
         st: os.stat_result,
         coding: str | None,
         has_sibling: bool,
@@ -293,22 +380,22 @@ class FileResponse(StreamResponse):
             self.headers.pop(hdrs.CONTENT_ENCODING, None)
             return await self._send_status(request, 416)
         if ranges is None:
-            return await self._send_parts(request, fobj, [(0, size)], None)
+            return await self._send_parts(request, fd, [(0, size)], None)
         self.set_status(206)
         if len(ranges) == 1:
             start, end = ranges[0]
             self.headers[hdrs.CONTENT_RANGE] = f"bytes {start}-{end - 1}/{size}"
-            return await self._send_parts(request, fobj, ranges, None)
-        return await self._send_parts(request, fobj, ranges, size)
+            return await self._send_parts(request, fd, ranges, None)
+        return await self._send_parts(request, fd, ranges, size)
 
     async def _send_parts(
         self,
         request: BaseRequest,
-        fobj: IO[bytes],
+        fd: int,
         ranges: Sequence[tuple[int, int]],
         multipart_size: int | None,
     ) -> AbstractStreamWriter | None:
-        """Send ``ranges`` of ``fobj``: plain, or as multipart/byteranges."""
+        """Send ``ranges`` of ``fd``: plain, or as multipart/byteranges."""
         heads: list[bytes] = []
         tail = b""
         if multipart_size is None:
@@ -331,11 +418,11 @@ class FileResponse(StreamResponse):
         if writer is None:
             return None
         if request.method != hdrs.METH_HEAD:
-            use_sendfile = self._can_sendfile(request)
+            sock_fd = self._sendfile_target(request)
             for index, (start, end) in enumerate(ranges):
                 if heads:
                     await writer.write(heads[index])
-                await self._copy(request, writer, fobj, start, end - start, use_sendfile)
+                await self._copy(request, writer, fd, start, end - start, sock_fd)
                 if heads:
                     await writer.write(b"\r\n")
             if tail:
@@ -343,49 +430,41 @@ class FileResponse(StreamResponse):
         await self.write_eof()
         return writer
 
-    def _can_sendfile(self, request: BaseRequest) -> bool:
+    def _sendfile_target(self, request: BaseRequest) -> int:
+        """The socket fd to ``sendfile`` into, or -1 to copy through the writer."""
         if _sendfile_disabled() or self.chunked:
-            return False
-        if self.headers.get(hdrs.CONTENT_ENCODING) != self._served_coding:
-            return False  # the writer compresses: bytes must pass through it
-        transport = request.transport
-        # TLS transports cannot sendfile; asyncio's own fallback would bypass the writer.
-        return transport is not None and transport.get_extra_info("sslcontext") is None
+            return -1
+        # _headers, not the headers property: after prepare() that property makes a
+        # frozen copy of every header, for one read.
+        if self._headers.get(hdrs.CONTENT_ENCODING) != self._served_coding:
+            return -1  # the writer compresses: bytes must pass through it
+        return socket_fd(request.transport)  # -1 for TLS: the kernel would send plaintext
 
     async def _copy(
         self,
         request: BaseRequest,
         writer: AbstractStreamWriter,
-        fobj: IO[bytes],
+        fd: int,
         offset: int,
         count: int,
-        use_sendfile: bool,
+        sock_fd: int,
     ) -> None:
         """Copy ``count`` bytes from ``offset``: zero-copy when possible."""
         loop = asyncio.get_running_loop()
+
+        def read_chunk(at: int, size: int) -> asyncio.Future[bytes]:
+            return loop.run_in_executor(None, os.pread, fd, size, at)
+
         transport = request.transport
-        if use_sendfile and transport is not None and count > 0:
-            await writer.drain()  # the held head must precede the file bytes
-            try:
-                sent = await loop.sendfile(transport, fobj, offset, count, fallback=False)
-            except (NotImplementedError, asyncio.SendfileNotAvailableError, AttributeError):
-                sent = 0  # e.g. uvloop or an unusual transport: fall back below
-            if sent:
-                writer.output_size += sent
-                if writer.length is not None:
-                    writer.length -= sent
-                offset += sent
-                count -= sent
-        while count > 0:
-            chunk = await loop.run_in_executor(
-                None, _read_at, fobj, offset, min(self._chunk_size, count)
+        if sock_fd >= 0 and transport is not None and count > 0:
+            await send_range(
+                writer, transport, sock_fd, fd, offset, count, read_chunk, self._chunk_size
             )
+            return
+        while count > 0:
+            chunk = await read_chunk(offset, min(self._chunk_size, count))
             if not chunk:
                 raise ConnectionResetError(f"{self._path} shrank while being sent")
             await writer.write(chunk)
             offset += len(chunk)
             count -= len(chunk)
-
-
-def _read_at(fobj: IO[bytes], offset: int, size: int) -> bytes:
-    return os.pread(fobj.fileno(), size, offset)

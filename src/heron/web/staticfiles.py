@@ -4,6 +4,14 @@ Safety first: a request never reaches a file outside the directory. Absolute pat
 ``..`` segments (also when percent-encoded) and NUL bytes are refused; a symlink whose
 target lies outside the directory is refused unless ``follow_symlinks=True``. Directory
 listings (``show_index=True``) escape every name they print.
+
+Speed: the first request for a name resolves it in a thread (``realpath`` walks every
+component). A file found that way is remembered, by name, with its device and inode;
+later requests for it only ``stat`` the remembered path inline and compare: the same
+inode is the same file that passed the checks (if a directory on the way was swapped
+for a symlink leading elsewhere, the inode differs and the name is resolved afresh).
+The response then opens it inline too (see :mod:`heron.web.fileresponse`), for as
+long as doing so stays fast (:class:`~heron.web.fileresponse.InlineOpen`).
 """
 
 from __future__ import annotations
@@ -13,6 +21,8 @@ import base64
 import hashlib
 import html
 import os
+import stat
+import time
 from collections.abc import Iterator
 from functools import lru_cache
 from pathlib import Path
@@ -23,7 +33,7 @@ from yarl import URL
 from .. import hdrs
 from .abc import ExpectHandler
 from .exceptions import HTTPForbidden, HTTPNotFound
-from .fileresponse import FileResponse
+from .fileresponse import FileResponse, InlineOpen
 from .resources import (
     _EMPTY,
     AbstractRoute,
@@ -40,6 +50,8 @@ if TYPE_CHECKING:
     from .request import Request
 
 __all__ = ("StaticResource",)
+
+_KNOWN_MAX = 1024  # names remembered per resource; the oldest is forgotten first
 
 
 class StaticResource(PrefixResource):
@@ -75,6 +87,9 @@ class StaticResource(PrefixResource):
             for method in (hdrs.METH_GET, hdrs.METH_HEAD)
         }
         self._allowed = frozenset(self._routes)
+        # request filename -> (checked path, st_dev, st_ino) of a file served before
+        self._known: dict[str, tuple[str, int, int]] = {}
+        self._inline = InlineOpen()
 
     # --------------------------------------------------------------- routing
 
@@ -151,14 +166,54 @@ class StaticResource(PrefixResource):
         path = self._safe_path(filename)
         if path is None:
             return "missing", None  # e.g. a symlink leading out of the root
-        if path.is_dir():
+        try:
+            st = os.stat(path)
+        except (OSError, ValueError):
+            return "missing", None
+        if stat.S_ISDIR(st.st_mode):
             return "dir", path
-        if path.is_file():
+        if stat.S_ISREG(st.st_mode):
+            self._remember(filename, str(path), st)
             return "file", path
         return "missing", None
 
+    def _remember(self, filename: str, path: str, st: os.stat_result) -> None:
+        known = self._known
+        if len(known) >= _KNOWN_MAX:
+            # Bounded: many distinct names must not grow memory without limit.
+            # (Called from threads too: a concurrent pop may have emptied it.)
+            try:
+                del known[next(iter(known))]
+            except (KeyError, RuntimeError, StopIteration):
+                pass
+        known[filename] = (path, st.st_dev, st.st_ino)
+
+    def _recall(self, filename: str) -> str | None:
+        """The checked path of a file served before, if it is still the same file."""
+        entry = self._known.get(filename)
+        if entry is None:
+            return None
+        path, dev, ino = entry
+        started = time.perf_counter()
+        try:
+            # Inline on purpose: a stat of a path resolved a moment ago is served from
+            # the kernel's caches, far cheaper than a hand-off to a thread.
+            st = os.stat(path)
+        except (OSError, ValueError):
+            st = None
+        self._inline.took(time.perf_counter() - started)
+        if st is None or st.st_ino != ino or st.st_dev != dev or not stat.S_ISREG(st.st_mode):
+            self._known.pop(filename, None)  # changed: resolve it again, in a thread
+            return None
+        return path
+
     async def _handle(self, request: Request) -> StreamResponse:
         filename = request.match_info["filename"]
+        known = self._recall(filename) if self._inline.enabled else None
+        if known is not None:
+            response = FileResponse(known, chunk_size=self._chunk_size)
+            response._inline = self._inline
+            return response
         loop = asyncio.get_running_loop()
         kind, path = await loop.run_in_executor(None, self._lookup, filename)
         if kind == "forbidden":
@@ -170,7 +225,9 @@ class StaticResource(PrefixResource):
                 raise HTTPForbidden()
             page = await loop.run_in_executor(None, self._index_page, path)
             return Response(text=page, content_type="text/html")
-        return FileResponse(path, chunk_size=self._chunk_size)
+        response = FileResponse(path, chunk_size=self._chunk_size)
+        response._inline = self._inline  # the thread just read its metadata
+        return response
 
     def _index_page(self, directory: Path) -> str:
         """An HTML listing of ``directory`` with every name escaped."""
