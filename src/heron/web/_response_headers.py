@@ -1,13 +1,17 @@
-"""Typed views of a server response's content headers.
+"""Typed views of a server response's content headers, and the Date/Server lines.
 
 Content-Length, Content-Type (with its charset), Last-Modified and ETag as properties;
 each setter refuses a prepared response and values that would break the header (CR,
-LF, or ``;`` where a parameter cannot start).
+LF, or ``;`` where a parameter cannot start). The ``Date`` and ``Server`` lines every
+response gets are formatted here, at most once per second.
 """
 
 from __future__ import annotations
 
+import sys
+import time
 from datetime import datetime
+from importlib import metadata
 from typing import TYPE_CHECKING, Any, Final
 
 from multidict import CIMultiDict
@@ -18,6 +22,51 @@ from ..helpers import ETag, format_etag, format_http_date, parse_etag, parse_htt
 __all__ = ()
 
 _CRLF: Final = ("\r", "\n")
+
+
+def _server_software() -> str:
+    try:
+        version = metadata.version("heron")
+    except metadata.PackageNotFoundError:  # pragma: no cover - running from a bare tree
+        version = "0"
+    return f"Python/{sys.version_info[0]}.{sys.version_info[1]} heron/{version}"
+
+
+SERVER_SOFTWARE: Final = _server_software()
+
+# -- the Date header, computed at most once per second ---------------------------------
+
+_date_second = 0
+_date_value = ""
+_date_server_line = ""
+
+
+def _http_date() -> str:
+    """Return the current time as an IMF-fixdate, formatted once per second."""
+    global _date_second, _date_value, _date_server_line
+    now = int(time.time())
+    if now != _date_second:
+        _date_second = now
+        _date_value = time.strftime("%a, %d %b %Y %H:%M:%S GMT", time.gmtime(now))
+        _date_server_line = f"Date: {_date_value}\r\nServer: {SERVER_SOFTWARE}\r\n"
+    return _date_value
+
+
+def _date_and_server() -> str:
+    """The ``Date`` and ``Server`` header lines, built once per second."""
+    if int(time.time()) != _date_second:
+        _http_date()
+    return _date_server_line
+
+
+def _parse_lines(lines: str) -> list[tuple[str, str]]:
+    """Split header lines this module built (``Name: value\\r\\n`` each) into pairs."""
+    pairs = []
+    for line in lines.split("\r\n"):
+        if line:
+            name, _, value = line.partition(": ")
+            pairs.append((name, value))
+    return pairs
 
 
 class _FrozenHeaders(CIMultiDict[str]):

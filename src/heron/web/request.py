@@ -197,6 +197,10 @@ class BaseRequest(MutableMapping[str, Any]):
     # The body and form, once read (class defaults: cheaper request creation).
     _read_bytes: bytes | None = None
     _post: MultiDictProxy[Any] | None = None
+    # Whether response.prepare() must await _prepare_hook(); None: ask
+    # _has_prepare_hook(). An application sets it when it routes the request, so
+    # the common response needs no call to find out.
+    _prepare_flag: bool | None = False
 
     def __init__(
         self,
@@ -728,23 +732,72 @@ class BaseRequest(MutableMapping[str, Any]):
         return None
 
 
+def _new_request(
+    cls: type[_R],
+    message: RawRequestMessage,
+    payload: StreamReader,
+    protocol: RequestHandler,
+    payload_writer: AbstractStreamWriter,
+    task: asyncio.Task[None],
+    loop: asyncio.AbstractEventLoop,
+) -> _R:
+    """``cls(message, payload, protocol, payload_writer, task, loop)`` for a class that
+    keeps :meth:`BaseRequest.__init__`, a quarter cheaper: a class call with
+    ``__init__`` packs its arguments and fills five keyword defaults (this runs per
+    request). Must set exactly what ``__init__`` sets with the default keywords.
+    """
+    self = _object_new(cls)
+    self._message = message
+    self._method = message.method
+    self._version = message.version
+    self._headers = message.headers
+    self._payload = payload
+    self._protocol = protocol
+    self._payload_writer = payload_writer
+    self._task = task
+    self._loop = loop
+    self._client_max_size = 1024**2
+    self._state = {}
+    return self
+
+
+_object_new: Final = object.__new__
+_R = TypeVar("_R", bound=BaseRequest)
+
+
 class Request(BaseRequest):
     """A request routed by a :class:`~heron.web.Application`."""
 
     _match_info: Any = None
+    _prepare_flag: bool | None = None
+    # Set by Application._handle for a plain route instead of _match_info: the match
+    # info is built when first asked for (most such handlers never do).
+    _route: Any = None
+    _route_app: Any = None
+
+    def _routed(self) -> Any:
+        """The match info, built now if the application left only its route."""
+        if self._route is not None:
+            from .urldispatcher import bound_match_info
+
+            self._match_info = bound_match_info(self._route, self._route_app)
+            self._route = None
+        return self._match_info
 
     def _share_with_clone(self, clone: Self) -> None:
-        clone._match_info = self._match_info
+        clone._match_info = self._routed()
 
     @property
     def match_info(self) -> Any:
         """The routing result (an ``UrlMappingMatchInfo``), set by the application."""
+        if self._route is not None:
+            return self._routed()
         return self._match_info
 
     @property
     def app(self) -> Any:
         """The application that dispatched the request."""
-        match_info = self._match_info
+        match_info = self._routed()
         if match_info is None:
             raise RuntimeError("The request has not been routed by an application yet")
         return match_info.current_app
@@ -754,13 +807,13 @@ class Request(BaseRequest):
         """The data of the current app and its parents, innermost first."""
         from ..helpers import ChainMapProxy
 
-        apps = list(self._match_info.apps)
+        apps = list(self._routed().apps)
         app = self.app
         idx = apps.index(app) if app in apps else len(apps) - 1
         return ChainMapProxy(list(reversed(apps[: idx + 1])))
 
     def _has_prepare_hook(self) -> bool:
-        match_info = self._match_info
+        match_info = self._routed()
         if match_info is None:
             return False
         for app in match_info.apps:  # noqa: SIM110  (a plain loop: no generator per call)
@@ -769,7 +822,7 @@ class Request(BaseRequest):
         return False
 
     async def _prepare_hook(self, response: StreamResponse) -> None:
-        match_info = self._match_info
+        match_info = self._routed()
         if match_info is None:
             return
         for app in match_info.apps:

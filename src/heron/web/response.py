@@ -10,11 +10,8 @@ be written any more.
 from __future__ import annotations
 
 import asyncio
-import sys
-import time
 from collections.abc import Callable, Iterator, MutableMapping
 from http.cookies import SimpleCookie
-from importlib import metadata
 from typing import TYPE_CHECKING, Any, Final
 
 from multidict import CIMultiDict
@@ -28,7 +25,17 @@ from ..typedefs import DEFAULT_JSON_ENCODER, JSONEncoder, LooseHeaders
 from ..writer import StreamWriter
 from ._response_compression import CompressionMixin, ContentCoding
 from ._response_cookies import CookieMixin
-from ._response_headers import ContentHeadersMixin, _FrozenHeaders
+from ._response_headers import (
+    SERVER_SOFTWARE,
+    ContentHeadersMixin,
+    _date_and_server,
+    _FrozenHeaders,
+    _parse_lines,
+)
+from ._response_headers import (
+    _http_date as _http_date,  # re-exported: _protocol_errors imports it from here
+)
+from ._response_json import STD_DUMPS, fast_dumps
 
 if TYPE_CHECKING:
     from ..payload import Payload
@@ -38,56 +45,16 @@ if TYPE_CHECKING:
 __all__ = ("SERVER_SOFTWARE", "ContentCoding", "Response", "StreamResponse", "json_response")
 
 
-def _server_software() -> str:
-    try:
-        version = metadata.version("heron")
-    except metadata.PackageNotFoundError:  # pragma: no cover - running from a bare tree
-        version = "0"
-    return f"Python/{sys.version_info[0]}.{sys.version_info[1]} heron/{version}"
-
-
-SERVER_SOFTWARE: Final = _server_software()
-
 _EMPTY_BODY_STATUSES: Final = frozenset({204, 304})
-
-
-# -- the Date header, computed at most once per second ---------------------------------
-
-_date_second = 0
-_date_value = ""
-_date_server_line = ""
-
-
-def _http_date() -> str:
-    """Return the current time as an IMF-fixdate, formatted once per second."""
-    global _date_second, _date_value, _date_server_line
-    now = int(time.time())
-    if now != _date_second:
-        _date_second = now
-        _date_value = time.strftime("%a, %d %b %Y %H:%M:%S GMT", time.gmtime(now))
-        _date_server_line = f"Date: {_date_value}\r\nServer: {SERVER_SOFTWARE}\r\n"
-    return _date_value
-
-
-def _date_and_server() -> str:
-    """The ``Date`` and ``Server`` header lines, built once per second."""
-    if int(time.time()) != _date_second:
-        _http_date()
-    return _date_server_line
-
-
-def _parse_lines(lines: str) -> list[tuple[str, str]]:
-    """Split header lines this module built (``Name: value\\r\\n`` each) into pairs."""
-    pairs = []
-    for line in lines.split("\r\n"):
-        if line:
-            name, _, value = line.partition(": ")
-            pairs.append((name, value))
-    return pairs
 
 
 # Plain ``str`` names: they format faster than ``istr`` when the head is built.
 _TEXT_HEADERS: Final = (("Content-Type", "text/plain; charset=utf-8"),)
+_JSON_HEADERS: Final = (("Content-Type", "application/json; charset=utf-8"),)
+# Never changed, only copied: copy() is half the cost of building from pairs.
+_TEXT_PROTO: Final = CIMultiDict(_TEXT_HEADERS)
+_JSON_PROTO: Final = CIMultiDict(_JSON_HEADERS)
+_new_response = object.__new__
 
 # Heads of plain responses (Response._begin), keyed by all they depend on (the Date
 # line too: old seconds are never hit again); cleared when full.
@@ -262,7 +229,10 @@ class StreamResponse(ContentHeadersMixin, CookieMixin, CompressionMixin, Mutable
             return None
         if self._payload_writer is not None:
             return self._payload_writer
-        if request._has_prepare_hook():
+        hook = request._prepare_flag
+        if hook is None:
+            hook = request._has_prepare_hook()
+        if hook:
             await request._prepare_hook(self)
         status = self._status
         self._must_be_empty_body = (
@@ -476,6 +446,9 @@ class Response(StreamResponse):
     # (None: octet-stream is added); while unchanged, the head can come from _HEADS.
     _plain_version = -1
     _plain_ctype: str | None = None
+    # The default status on the class: the common Response() stores none.
+    _status = 200
+    _reason = "OK"
 
     def __init__(
         self,
@@ -499,7 +472,7 @@ class Response(StreamResponse):
             # The common cases (text, or bytes, and nothing else) without the checks.
             if body is None and type(text) is str:
                 if content_type is None:
-                    headers = self._headers = CIMultiDict(_TEXT_HEADERS)
+                    headers = self._headers = _TEXT_PROTO.copy()
                     self._plain_ctype = "text/plain; charset=utf-8"
                 elif "charset" in content_type:
                     raise ValueError("charset must not be in content_type argument")
@@ -507,14 +480,16 @@ class Response(StreamResponse):
                     ctype = self._plain_ctype = f"{content_type}; charset=utf-8"
                     headers = self._headers = CIMultiDict((("Content-Type", ctype),))
                 self._plain_version = getversion(headers)
-                self._body = text.encode("utf-8")
-                self._init_status(status, reason)
+                self._body = text.encode()  # UTF-8 (the default: a faster call)
+                if status != 200 or reason is not None:
+                    self._init_status(status, reason)
                 return
             if text is None and type(body) is bytes and content_type is None:
                 headers = self._headers = CIMultiDict()
                 self._plain_version = getversion(headers)
                 self._body = body
-                self._init_status(status, reason)
+                if status != 200 or reason is not None:
+                    self._init_status(status, reason)
                 return
         if body is not None and text is not None:
             raise ValueError("body and text are not allowed together")
@@ -712,8 +687,10 @@ class Response(StreamResponse):
         False: await them (``prepare()`` may be done already). The caller drains."""
         writer = request._payload_writer
         status = self._status
+        hook = request._prepare_flag  # None: ask _has_prepare_hook() (last, it is a call)
         if (
-            self._payload_writer is not None
+            hook
+            or self._payload_writer is not None
             or self._eof_sent
             or type(self._body) is not bytes
             or type(writer) is not StreamWriter
@@ -722,7 +699,7 @@ class Response(StreamResponse):
             or status in _EMPTY_BODY_STATUSES
             or request._method == hdrs.METH_HEAD
             or self._compression
-            or request._has_prepare_hook()
+            or (hook is None and request._has_prepare_hook())
         ):
             return False
         head = self._begin(request)
@@ -730,7 +707,8 @@ class Response(StreamResponse):
             writer.hold_headers(head)
             return False
         self._eof_sent = True
-        self._body_length = max(writer.output_size - self._head_length, 0)
+        sent = writer.output_size - self._head_length
+        self._body_length = sent if sent > 0 else 0  # max(), without a call
         self._req = None
         return True
 
@@ -749,7 +727,8 @@ class Response(StreamResponse):
             else:
                 await writer.write_eof(body)
             self._eof_sent = True
-            self._body_length = max(writer.output_size - self._head_length, 0)
+            sent = writer.output_size - self._head_length
+            self._body_length = sent if sent > 0 else 0  # max(), without a call
             self._req = None
         elif body is None or self._must_be_empty_body:
             await super().write_eof()
@@ -788,9 +767,21 @@ def json_response(
     if data is not None:
         if text is not None or body is not None:
             raise ValueError("only one of data, text, or body should be specified")
-        text = dumps(data)
+        text = fast_dumps(data) if dumps is STD_DUMPS else dumps(data)
     elif text is None and body is None:
         text = dumps(data)
+    if headers is None and body is None and content_type == "application/json":
+        # What Response(text=, content_type=) builds, without its 9-keyword call.
+        response: Response = _new_response(Response)
+        if not isinstance(text, str):
+            raise TypeError(f"text argument must be str ({type(text).__name__!r})")
+        headers = response._headers = _JSON_PROTO.copy()
+        response._plain_ctype = _JSON_HEADERS[0][1]
+        response._plain_version = getversion(headers)
+        response._body = text.encode()
+        if status != 200 or reason is not None:
+            response._init_status(status, reason)
+        return response
     return Response(
         text=text,
         body=body,
