@@ -114,6 +114,9 @@ class StreamReader:
     # Positions (in total_bytes) where HTTP chunks ended; None until the producer
     # announces chunked framing with begin_http_chunk_receiving().
     _http_chunk_splits: collections.deque[int] | None = None
+    # Made on first use: most bodies are read without anyone waiting for EOF.
+    _eof_waiters: list[asyncio.Future[None]] | None = None
+    _eof_callbacks: list[Callable[[], None]] | None = None
 
     def __init__(
         self,
@@ -129,8 +132,6 @@ class StreamReader:
         self._high_water = limit * 2
         self._loop = loop
         self._buffer: collections.deque[bytes] = collections.deque()
-        self._eof_waiters: list[asyncio.Future[None]] = []
-        self._eof_callbacks: list[Callable[[], None]] = []
 
     def __repr__(self) -> str:
         info = [type(self).__name__]
@@ -169,21 +170,23 @@ class StreamReader:
     def set_exception(self, exc: BaseException) -> None:
         """Fail pending and later reads with ``exc``."""
         self._exception = exc
-        self._eof_callbacks.clear()
+        self._eof_callbacks = None
         waiter = self._waiter
         if waiter is not None:
             self._waiter = None
             if not waiter.done():
                 waiter.set_exception(exc)
-        for eof_waiter in self._eof_waiters:
+        eof_waiters, self._eof_waiters = self._eof_waiters, None
+        for eof_waiter in eof_waiters or ():
             if not eof_waiter.done():
                 eof_waiter.set_exception(exc)
-        self._eof_waiters.clear()
 
     def on_eof(self, callback: Callable[[], None]) -> None:
         """Call ``callback()`` when EOF is fed (at once if it already was)."""
         if self._eof:
             self._run_callback(callback)
+        elif self._eof_callbacks is None:
+            self._eof_callbacks = [callback]
         else:
             self._eof_callbacks.append(callback)
 
@@ -193,12 +196,12 @@ class StreamReader:
             return
         self._eof = True
         self._wake_waiter()
-        for eof_waiter in self._eof_waiters:
+        eof_waiters, self._eof_waiters = self._eof_waiters, None
+        for eof_waiter in eof_waiters or ():
             if not eof_waiter.done():
                 eof_waiter.set_result(None)
-        self._eof_waiters.clear()
-        callbacks, self._eof_callbacks = self._eof_callbacks, []
-        for callback in callbacks:
+        callbacks, self._eof_callbacks = self._eof_callbacks, None
+        for callback in callbacks or ():
             self._run_callback(callback)
 
     def feed_data(self, data: bytes | bytearray | memoryview) -> None:
@@ -221,8 +224,9 @@ class StreamReader:
         an EOF callback (a fresh reader)."""
         if data:
             self._buffer.append(data)
-            self._size = self.total_bytes = len(data)
-            self._maybe_pause()
+            self._size = self.total_bytes = size = len(data)
+            if size > self._high_water:
+                self._maybe_pause()
         self._eof = True
 
     def begin_http_chunk_receiving(self) -> None:
@@ -255,12 +259,15 @@ class StreamReader:
         if self._eof:
             return
         waiter: asyncio.Future[None] = self._get_loop().create_future()
+        if self._eof_waiters is None:
+            self._eof_waiters = []
         self._eof_waiters.append(waiter)
         try:
             await waiter
         finally:
-            if waiter in self._eof_waiters:
-                self._eof_waiters.remove(waiter)
+            eof_waiters = self._eof_waiters
+            if eof_waiters is not None and waiter in eof_waiters:
+                eof_waiters.remove(waiter)
 
     def unread_data(self, data: bytes) -> None:
         """Push ``data`` back at the head of the buffer (deprecated, 0.x era)."""
@@ -395,6 +402,13 @@ class StreamReader:
             raise self._exception
         if self._waiter is not None and not self._waiter.done():
             raise RuntimeError("Called while some coroutine is waiting for incoming data.")
+        buffer = self._buffer
+        if (n is None or n < 0) and len(buffer) == 1 and not self._offset and not self._paused:
+            # The whole body in one piece (the common small body): _take() unrolled.
+            chunk = buffer.popleft()
+            self._size = 0
+            self._cursor += len(chunk)
+            return chunk
         return self._take(-1 if n is None else n)
 
     # -- iteration ---------------------------------------------------------------

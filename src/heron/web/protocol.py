@@ -394,7 +394,9 @@ class RequestHandler(Upgrades, Closing, ErrorReplies):
         # perf_counter, not loop.time(): uvloop's clock has millisecond resolution and
         # only advances once per loop iteration, so fast requests would log 0.
         start = time.perf_counter() if access_logger is not None and access_logger.enabled else None
-        if payload is not EMPTY_PAYLOAD and self._body_timeout and not payload.is_eof():
+        # payload._eof / payload._size: is_eof() and at_eof() without the calls (the
+        # reader is always a StreamReader made by _process, or EMPTY_PAYLOAD).
+        if payload is not EMPTY_PAYLOAD and self._body_timeout and not payload._eof:
             self._arm(BODY, loop.time() + self._body_timeout)
         self._handling = True
         try:
@@ -414,7 +416,7 @@ class RequestHandler(Upgrades, Closing, ErrorReplies):
                     if type(result) is not Response and not isinstance(result, StreamResponse):
                         result = self._handler_returned(request, result)
                     resp = result
-            if payload is not EMPTY_PAYLOAD and not payload.at_eof():
+            if payload is not EMPTY_PAYLOAD and (payload._size or not payload._eof):
                 self._drop_unread_body(request, message, payload, resp)
             try:
                 # A whole Response goes out without the two coroutines of the
@@ -439,7 +441,7 @@ class RequestHandler(Upgrades, Closing, ErrorReplies):
             return False  # the connection was handed over and the handler is done
         if not keep_alive or self._close_requested or self._connection_lost:
             return False  # (_connection_lost: `not self.connected` once connected)
-        if payload is not EMPTY_PAYLOAD and not payload.at_eof():
+        if payload is not EMPTY_PAYLOAD and (payload._size or not payload._eof):
             return await self._discard_body(request, payload)
         return True
 
