@@ -117,6 +117,9 @@ class StreamReader:
     # Made on first use: most bodies are read without anyone waiting for EOF.
     _eof_waiters: list[asyncio.Future[None]] | None = None
     _eof_callbacks: list[Callable[[], None]] | None = None
+    # The request head whose whole body this reader was built with by whole_reader();
+    # lets request.read() trust total_bytes as the declared length (see there).
+    _whole_for: object = None
 
     def __init__(
         self,
@@ -534,6 +537,40 @@ class StreamReader:
                 remaining = 0
         self._consumed(n)
         return parts[0] if len(parts) == 1 else b"".join(parts)
+
+
+def whole_reader(
+    protocol: FlowControl | None,
+    limit: int,
+    loop: asyncio.AbstractEventLoop | None,
+    data: bytes,
+    owner: object,
+) -> StreamReader:
+    """``StreamReader(protocol, limit, loop=loop)`` then ``feed_whole(data)``, for a
+    body that arrived with its head; ``owner`` (the head) is remembered in
+    ``_whole_for``. Built without the class call: a third cheaper, and it runs for
+    nearly every request with a body. Must set what ``__init__`` and ``feed_whole``
+    set.
+    """
+    if limit <= 0 or not data:
+        reader = StreamReader(protocol, limit, loop=loop)  # raises for a bad limit
+        reader.feed_whole(data)
+        return reader
+    self = _object_new(StreamReader)
+    self._protocol = protocol
+    self._low_water = limit
+    self._high_water = high = limit * 2
+    self._loop = loop
+    self._buffer = collections.deque((data,))
+    self._size = self.total_bytes = size = len(data)
+    self._eof = True
+    self._whole_for = owner
+    if size > high:
+        self._maybe_pause()
+    return self
+
+
+_object_new = object.__new__
 
 
 #: 0.x name of a reader that pauses its producer; every StreamReader does that now.

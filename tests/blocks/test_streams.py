@@ -17,6 +17,7 @@ from heron.streams import (
     FlowControlDataQueue,
     FlowControlStreamReader,
     StreamReader,
+    whole_reader,
 )
 
 
@@ -779,3 +780,39 @@ async def test_exception_right_after_a_feed_is_not_lost(call) -> None:
     reader.set_exception(ConnectionResetError("peer went away"))
     with pytest.raises(ConnectionResetError, match="peer went away"):
         await asyncio.wait_for(task, 1)
+
+
+class _Producer:
+    def __init__(self) -> None:
+        self.calls: list[str] = []
+
+    def pause_reading(self) -> None:
+        self.calls.append("pause")
+
+    def resume_reading(self) -> None:
+        self.calls.append("resume")
+
+
+async def test_whole_reader_matches_a_fed_reader() -> None:
+    # whole_reader() builds without __init__: it must behave exactly like
+    # StreamReader(...) followed by feed_whole(data).
+    producer = _Producer()
+    whole = whole_reader(producer, 4, None, b"0123456789", owner=None)
+    fed = StreamReader(producer, 4)
+    fed.feed_whole(b"0123456789")
+    assert producer.calls == ["pause", "pause"]  # beyond 2 * limit: paused at once
+    for reader in (whole, fed):
+        assert reader.is_eof() and not reader.at_eof()
+        assert reader.total_bytes == 10
+        assert reader.get_read_buffer_limits() == (4, 8)
+        assert await reader.read(3) == b"012"
+        assert await reader.read() == b"3456789"
+        assert reader.at_eof()
+    assert producer.calls == ["pause", "pause", "resume", "resume"]
+
+
+async def test_whole_reader_empty_data_and_bad_limit() -> None:
+    empty = whole_reader(None, 16, None, b"", owner=None)
+    assert empty.at_eof() and await empty.read() == b""
+    with pytest.raises(ValueError):
+        whole_reader(None, 0, None, b"data", owner=None)

@@ -196,3 +196,34 @@ async def test_response_to_a_connection_the_handler_closed_is_dropped_quietly() 
         await conn.close()
         (reply,) = await exchange(srv, get("/"))
         assert reply.body == b"hello"
+
+
+class OrderedHeaderLogger(web.AbstractAccessLogger):
+    seen: list[list[tuple[str, str]]] = []
+
+    def log(self, request: web.BaseRequest, response: web.StreamResponse, time: float) -> None:
+        self.seen.append(list(response.headers.items()))
+
+
+async def test_remembered_heads_show_the_same_headers_in_the_same_order() -> None:
+    # The first of each kind builds the head, the second reuses it: the headers a
+    # sent response shows (names, values, order) must not tell them apart, and
+    # must match the wire. No Content-Type is shown where none was sent (204).
+    async def handler(request: web.BaseRequest) -> web.StreamResponse:
+        if request.path == "/empty":
+            return web.Response(body=b"", status=204)
+        return web.Response(body=b"raw")
+
+    OrderedHeaderLogger.seen = []
+    logger = logging.getLogger("test_response_plain")
+    logger.setLevel(logging.INFO)
+    async with serve(handler, access_log=logger, access_log_class=OrderedHeaderLogger) as srv:
+        replies = await exchange(srv, get("/bytes") * 2 + get("/empty") * 2, 4)
+    seen = OrderedHeaderLogger.seen
+    assert len(seen) == 4
+    for reply, headers in zip(replies, seen, strict=True):
+        assert headers == list(reply.headers.items())
+    names = [[(k, "" if k == "Date" else v) for k, v in items] for items in seen]
+    assert names[0] == names[1] and names[2] == names[3]  # the Date may tick over
+    assert ("Content-Type", "application/octet-stream") in seen[0]
+    assert all(name != "Content-Type" for name, _ in seen[2])

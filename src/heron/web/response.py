@@ -59,6 +59,7 @@ _new_response = object.__new__
 # Heads of plain responses (Response._begin), keyed by all they depend on (the Date
 # line too: old seconds are never hit again); cleared when full.
 _HEADS: dict[tuple[Any, ...], tuple[bytes, str]] = {}
+_OCTET_LINE: Final = "Content-Type: application/octet-stream\r\n"
 _HEADS_MAX: Final = 256
 # multidict's version stamp (changes with every mutation); typed for any multidict.
 getversion: Final[Callable[[CIMultiDict[str]], int]] = _getversion  # type: ignore[assignment]
@@ -667,11 +668,15 @@ class Response(StreamResponse):
             head = super()._begin(request)
             if len(_HEADS) >= _HEADS_MAX:
                 _HEADS.clear()
-            _HEADS[key] = (head, self._added_lines)
+            added = self._added_lines
+            if ctype is None and hdrs.CONTENT_TYPE in headers:
+                # _prepare_headers stored the default type; a hit leaves it to the
+                # lines merged when someone reads ``headers`` (same result, same
+                # order, ~500 instructions less than storing it).
+                added = _OCTET_LINE + added
+            _HEADS[key] = (head, added)
             return head
         head, self._added_lines = cached
-        if ctype is None:
-            headers["Content-Type"] = "application/octet-stream"  # as _prepare_headers
         self._keep_alive = keep_alive
         writer = request._payload_writer
         writer.length = length

@@ -23,7 +23,7 @@ from ..streams import StreamReader
 from ..writer import AbstractStreamWriter
 from .log import AbstractAccessLogger, AccessLogger, access_logger
 from .protocol import RequestHandler
-from .request import BaseRequest
+from .request import BaseRequest, _new_request
 from .response import StreamResponse
 
 __all__ = ("Server",)
@@ -105,7 +105,8 @@ class Server:
         writer: AbstractStreamWriter,
         task: asyncio.Task[None],
     ) -> BaseRequest:
-        return BaseRequest(message, payload, protocol, writer, task, protocol._loop)
+        # _new_request: BaseRequest(...) without the class call's argument packing.
+        return _new_request(BaseRequest, message, payload, protocol, writer, task, protocol._loop)
 
     def pre_shutdown(self) -> None:
         """Stop keeping connections alive; idle ones close at once."""
