@@ -17,7 +17,6 @@ import re
 import warnings
 from collections.abc import Callable, Iterator, Mapping, MutableMapping
 from datetime import datetime
-from http.cookies import _unquote as _unquote_cookie
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Final, Generic, Self, TypeVar, cast, overload
 from urllib.parse import parse_qsl
@@ -30,6 +29,7 @@ from ..helpers import ETag, parse_etags, parse_http_date
 from ..http.models import HttpVersion, RawRequestMessage
 from ..streams import EMPTY_PAYLOAD, StreamReader
 from ..typedefs import DEFAULT_JSON_DECODER, JSONDecoder, LooseHeaders, StrOrURL
+from ._request_headers import parse_content_type, parse_cookie_header, parse_forwarded
 from .exceptions import HTTPRequestEntityTooLarge
 
 if TYPE_CHECKING:
@@ -42,17 +42,6 @@ if TYPE_CHECKING:
 __all__ = ("BaseRequest", "Request")
 
 _CONTINUE: Final = b"HTTP/1.1 100 Continue\r\n\r\n"
-
-# RFC 7239 §4 and RFC 9110 §5.6: tokens and quoted strings of the Forwarded header.
-_TCHAR: Final = r"[!#$%&'*+.^_`|~0-9A-Za-z-]"
-_TOKEN: Final = rf"{_TCHAR}+"
-_QDTEXT: Final = r"[\t !#-\[\]-~\x80-\xff]"
-_QUOTED_PAIR: Final = r"\\[\t !-~\x80-\xff]"
-_QUOTED_STRING: Final = rf'"(?:{_QDTEXT}|{_QUOTED_PAIR})*"'
-_FORWARDED_PAIR: Final = re.compile(
-    rf"[ \t]*({_TOKEN})=({_TOKEN}|{_QUOTED_STRING})[ \t]*", re.ASCII
-)
-_QUOTED_PAIR_RE: Final = re.compile(r"\\([\t !-~\x80-\xff])")
 
 _RANGE: Final = re.compile(r"bytes=(\d*)-(\d*)", re.ASCII)
 
@@ -97,90 +86,6 @@ class _Sentinel:
 
 
 _SENTINEL: Final = _Sentinel()
-
-
-def _parse_content_type(raw: str | None) -> tuple[str, dict[str, str]]:
-    """Split a Content-Type value into the lower-cased media type and its parameters."""
-    if raw is None:
-        return "application/octet-stream", {}
-    mtype, *params = raw.split(";")
-    result: dict[str, str] = {}
-    for param in params:
-        key, sep, value = param.partition("=")
-        if sep:
-            value = value.strip()
-            if len(value) >= 2 and value[0] == value[-1] == '"':
-                value = value[1:-1]
-            result[key.strip().lower()] = value
-    return mtype.strip().lower(), result
-
-
-def _parse_cookie_header(raw: str) -> dict[str, str]:
-    """Parse a Cookie header leniently: one bad pair never hides the others."""
-    cookies: dict[str, str] = {}
-    for item in raw.split(";"):
-        name, sep, value = item.partition("=")
-        name = name.strip()
-        if not sep or not name:
-            continue
-        value = value.strip()
-        if len(value) >= 2 and value[0] == value[-1] == '"':
-            value = _unquote_cookie(value)
-        cookies.setdefault(name, value)
-    return cookies
-
-
-def _parse_forwarded(values: list[str]) -> tuple[Mapping[str, str], ...]:
-    """Parse Forwarded header values (RFC 7239) into one mapping per proxy hop.
-
-    Parameter names are lower-cased and quoted values unquoted. A malformed element
-    keeps the pairs read before the error and parsing resumes after the next comma,
-    so one bad hop does not hide the others.
-    """
-    elements: list[dict[str, str]] = []
-    for field in values:
-        pos, length = 0, len(field)
-        elem: dict[str, str] = {}
-        while pos < length:
-            match = _FORWARDED_PAIR.match(field, pos)
-            if match is not None:
-                name, value = match.group(1).lower(), match.group(2)
-                if value[0] == '"':
-                    value = _QUOTED_PAIR_RE.sub(r"\1", value[1:-1])
-                elem.setdefault(name, value)
-                pos = match.end()
-                if pos == length:
-                    break
-            char = field[pos]
-            if char == ";":
-                pos += 1
-            elif char == ",":
-                elements.append(elem)
-                elem = {}
-                pos += 1
-            elif char in " \t" and match is None:
-                pos += 1
-            else:
-                pos = _skip_element(field, pos)
-                elements.append(elem)
-                elem = {}
-        elements.append(elem)
-    return tuple(MappingProxyType(e) for e in elements if e)
-
-
-def _skip_element(field: str, pos: int) -> int:
-    quoted = False
-    while pos < len(field):
-        char = field[pos]
-        if char == "\\" and quoted:
-            pos += 2
-            continue
-        if char == '"':
-            quoted = not quoted
-        elif char == "," and not quoted:
-            return pos + 1
-        pos += 1
-    return pos
 
 
 class BaseRequest(MutableMapping[str, Any]):
@@ -451,7 +356,7 @@ class BaseRequest(MutableMapping[str, Any]):
     @cached_property
     def forwarded(self) -> tuple[Mapping[str, str], ...]:
         """The Forwarded headers (RFC 7239) as one read-only mapping per proxy hop."""
-        return _parse_forwarded(self._headers.getall(hdrs.FORWARDED, []))
+        return parse_forwarded(self._headers.getall(hdrs.FORWARDED, []))
 
     @property
     def path(self) -> str:
@@ -513,11 +418,11 @@ class BaseRequest(MutableMapping[str, Any]):
     def cookies(self) -> Mapping[str, str]:
         """The request cookies, read-only."""
         raw = self._headers.get(hdrs.COOKIE, "")
-        return MappingProxyType(_parse_cookie_header(raw) if raw else {})
+        return MappingProxyType(parse_cookie_header(raw) if raw else {})
 
     @cached_property
     def _content_type(self) -> tuple[str, dict[str, str]]:
-        return _parse_content_type(self._headers.get(hdrs.CONTENT_TYPE))
+        return parse_content_type(self._headers.get(hdrs.CONTENT_TYPE))
 
     @property
     def content_type(self) -> str:
