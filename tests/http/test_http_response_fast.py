@@ -255,3 +255,38 @@ def test_repeated_and_long_heads_agree_with_llhttp() -> None:
     # A head seen before, now with a body of another length: not taken again.
     assert not short_path_takes(long_head + b"okk")
     assert whole(long_head + b"okk") == split(long_head + b"okk")
+
+
+def test_reset_after_a_whole_response_then_other_methods_and_paths() -> None:
+    parser = HttpResponseParser()
+    for _ in range(3):  # whole responses only: the short reset each time
+        result = parser.feed_whole(PLAIN)
+        assert result is not None and result[1] == b"hello"
+        assert parser.reset("GET")
+    # After llhttp parsed a response split over two reads: the full reset.
+    assert parser.feed_data(PLAIN[:10]) == []
+    assert parser.feed_data(PLAIN[10:])[1] == b"hello"
+    assert parser.reset("GET")
+    result = parser.feed_whole(PLAIN)
+    assert result is not None and result[1] == b"hello"
+    # Bytes after the response: never reusable, short reset or not.
+    assert parser.feed_data(b"x") == [] and parser.trailing_data
+    assert not parser.reset("GET")
+    # A whole response, then a HEAD: the head's Content-Length announces no body here.
+    parser = HttpResponseParser()
+    assert parser.feed_whole(PLAIN) is not None
+    assert parser.reset("HEAD")
+    events = parser.feed_data(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n")
+    assert len(events) == 2 and events[0].code == 200 and parser.done
+
+
+def test_identical_heads_share_one_read_only_head() -> None:
+    data = b"HTTP/1.1 200 OK\r\nX-Same: 1\r\nContent-Length: 2\r\n\r\nok"
+    first = HttpResponseParser().feed_whole(data)
+    second = HttpResponseParser().feed_whole(data[:-2] + b"no")
+    assert first is not None and second is not None
+    assert (first[1], second[1]) == (b"ok", b"no")
+    assert first[0].headers == second[0].headers == {"X-Same": "1", "Content-Length": "2"}
+    with pytest.raises(TypeError):
+        first[0].headers["X-Same"] = "2"  # type: ignore[index]
+    assert second[0].headers["x-same"] == "1"

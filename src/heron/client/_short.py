@@ -12,11 +12,13 @@ behaves the same, only slower.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from yarl import URL
 
 from .. import hdrs
+from ..http._response_fast import LazyResponseHead
 from ..typedefs import StrOrURL
 from ._building import URL_CACHE_MAX
 from ._options import RequestOptions
@@ -27,7 +29,6 @@ from .proto import BadResponseHead
 from .redirects import REDIRECT_STATUSES, Hop
 from .reqrep import ConnectionKey, RequestInfo
 from .response import ClientResponse
-from .timeouts import deadline_of
 from .tracing import Trace, TraceConfig
 
 __all__ = ("NOTHING", "NO_TRACES", "ShortPathMixin")
@@ -129,23 +130,42 @@ class ShortPathMixin(RequestSendingMixin):
         transport.write(target.head)
         loop = self._loop
         tm = opts.timeout
-        deadline = deadline_of(loop.time(), tm.total, tm.ceil_threshold) if tm.total else None
-        protocol._prepare(params_tuple, deadline)
+        total = tm.total
+        deadline: float | None = None
+        if total:
+            # deadline_of() without its call: rounded up to a whole second when long
+            when = loop.time() + total
+            deadline = float(math.ceil(when)) if total >= tm.ceil_threshold else when
         resp = ClientResponse._plain(method, target.url, target.info, loop, self)
         link = resp._link
         link.connection = conn
         try:
-            waiter = protocol.start_response(method, link)
+            waiter = protocol._start_plain(params_tuple, deadline, link)
             try:
                 message, payload = await waiter
             except BadResponseHead as exc:
                 raise resp._bad_head(exc) from exc.error
-            resp._head_received(message, payload)
+            if type(message) is LazyResponseHead:
+                # The usual answer (whole, from the parser's short path): what
+                # _head_received() and _sets_cookie() do with it, without their calls.
+                resp.version = message.version
+                resp.status = message.code
+                resp.reason = message.reason
+                resp._lazy = message
+                resp._whole = payload  # type: ignore[assignment]  # (always bytes then)
+                cookies = message.sets_cookie
+                if conn._protocol is None and conn._source_traceback is None:
+                    # Released before anyone could see it (the response is not
+                    # returned yet): the connector may lend this object again.
+                    protocol._spare_conn = conn
+            else:
+                resp._head_received(message, payload)
+                cookies = resp._sets_cookie()
         except BaseException:
             conn.close()
             resp.close()
             raise
-        if resp._sets_cookie() or (opts.allow_redirects and resp.status in REDIRECT_STATUSES):
+        if cookies or (opts.allow_redirects and resp.status in REDIRECT_STATUSES):
             hop = Hop(method, target.url, None, self._default_headers.copy(), None, None, None)
             resp = await self._follow_redirects(
                 hop, resp, opts, (params_tuple, deadline), NO_TRACES

@@ -335,13 +335,43 @@ class BaseConnector:
 
     def _pooled(self, key: ConnectionKey) -> Connection | None:
         """A pooled connection for ``key`` if one is idle and a slot is free, else None."""
-        if self._closed or not self._conns.get(key) or not self._slot_available(key):
+        conns = self._conns.get(key)
+        if not conns or self._closed:
             return None
-        protocol = self._get(key)
-        if protocol is None:
+        limit = self._limit
+        if self._limit_per_host:
+            if not self._slot_available(key):
+                return None
+        elif limit and len(self._acquired) >= limit:
             return None
-        self._acquire(key, protocol)
-        return Connection(self, key, protocol, self._loop)
+        # Why inline: this runs per request; the usual case (the warmest idle socket
+        # is fine, no per-host limit) is _get() and _acquire() without their calls.
+        protocol, since = conns[-1]
+        keepalive = self._keepalive_timeout
+        if (
+            not self._limit_per_host
+            and not protocol.should_close
+            and (keepalive is None or self._loop.time() - since <= keepalive)
+        ):
+            if len(conns) == 1:
+                del self._conns[key]
+            else:
+                conns.pop()
+            self._acquired.add(protocol)
+            spare = protocol._spare_conn
+            if spare is not None and not self._loop.get_debug():  # (debug: a new origin)
+                # The session's short path handed back a Connection nobody ever saw
+                # (released before its response was returned): lend it again. (Its
+                # key equals ``key``: a socket is always pooled under one key.)
+                protocol._spare_conn = None
+                spare._protocol = protocol
+                return spare  # type: ignore[no-any-return]
+            return Connection(self, key, protocol, self._loop)
+        found = self._get(key)
+        if found is None:
+            return None
+        self._acquire(key, found)
+        return Connection(self, key, found, self._loop)
 
     def _slot_available(self, key: ConnectionKey) -> bool:
         if self._limit and len(self._acquired) >= self._limit:
@@ -453,7 +483,10 @@ class BaseConnector:
                 self._cleanup_handle = self._loop.call_at(
                     now + self._keepalive_timeout, self._cleanup
                 )
-        self._release_slot(key, protocol)
+        if self._acquired_per_host or self._waiters:
+            self._release_slot(key, protocol)
+        else:
+            self._acquired.discard(protocol)  # (all _release_slot does then, per request)
 
     def _close_protocol(self, protocol: ResponseHandler) -> None:
         transport = protocol.transport

@@ -78,6 +78,13 @@ class ResponseHandler(BaseProtocol):
         self._max_decompressed_size: int | None = None
         self._sock_read: float | None = None
         self._deadline: float | None = None
+        # A released Connection object of this socket that was never shown to
+        # anyone, for the connector to lend again (see _short.py: no new object and
+        # no __del__ call per request).
+        self._spare_conn: Any = None
+        # The tuple the settings came from (_prepare), None after set_response_params:
+        # the same tuple again means the same settings (see _start_plain).
+        self._params: tuple[Any, ...] | None = None
         # One lazily re-armed timer covers both sock_read and the total deadline.
         self._timer: asyncio.TimerHandle | None = None
         self._last_read = 0.0
@@ -148,6 +155,7 @@ class ResponseHandler(BaseProtocol):
         self._max_decompressed_size = max_decompressed_size
         self._sock_read = sock_read or None
         self._deadline = deadline
+        self._params = None
 
     def _prepare(self, params: tuple[Any, ...], deadline: float | None) -> None:
         """:meth:`set_response_params` from a tuple the session built once per options:
@@ -164,6 +172,39 @@ class ResponseHandler(BaseProtocol):
         self._max_decompressed_size = None
         self._sock_read = sock_read or None
         self._deadline = deadline
+        self._params = params
+
+    def _start_plain(
+        self, params: tuple[Any, ...], deadline: float | None, on_complete: Callable[[], None]
+    ) -> asyncio.Future[HeadResult]:
+        """``_prepare(params, deadline)`` then ``start_response("GET", on_complete)``
+        (the session's short path), shortened for the usual case: the same settings
+        tuple as for the previous response, whose parser can be reused, and no
+        ``sock_read`` timer to restart."""
+        parser = self._spare
+        if (
+            params is not self._params
+            or parser is None
+            or self._sock_read is not None
+            or self._connection_lost
+            # (then the parser was made or checked for exactly these settings)
+            or not parser.reset("GET", self._read_until_eof)
+        ):
+            self._prepare(params, deadline)
+            return self.start_response("GET", on_complete)
+        self._spare = None
+        self._parser = parser
+        self._on_complete = on_complete
+        self._deadline = deadline
+        waiter: asyncio.Future[HeadResult] = self._loop.create_future()
+        self._head_waiter = waiter
+        if deadline is not None:
+            # Usually the timer armed for an earlier request fires early enough (as
+            # in start_response).
+            timer = self._timer
+            if timer is None or timer.when() > deadline:
+                self._arm_timer()
+        return waiter
 
     def start_response(
         self, method: str, on_complete: Callable[[], None] | None = None
@@ -273,7 +314,13 @@ class ResponseHandler(BaseProtocol):
                 waiter, self._head_waiter = self._head_waiter, None
                 if not waiter.done():
                     waiter.set_result(whole)
-                self._on_end()
+                # _on_end() without its call (per request), and without a reader to end:
+                self._spare, self._parser = parser, None
+                if self._reading_paused:
+                    self.resume_reading()
+                on_complete, self._on_complete = self._on_complete, None
+                if on_complete is not None:
+                    on_complete()
                 return
         try:
             events = parser.feed_data(data)

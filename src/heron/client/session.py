@@ -339,6 +339,14 @@ class ClientSession(ShortPathMixin, OptionsMixin):
     ) -> RequestContextManager:
         """GET ``url``."""
         if not kwargs:
+            if self._short_ok:
+                # _run_plain() without its call (the most common request of all)
+                opts, params_tuple = self._plain_options.get(allow_redirects) or self._plain(
+                    allow_redirects
+                )
+                return RequestContextManager(
+                    self._run_short(hdrs.METH_GET, url, opts, params_tuple)
+                )
             return RequestContextManager(self._run_plain(hdrs.METH_GET, url, allow_redirects))
         return RequestContextManager(
             self._request(hdrs.METH_GET, url, allow_redirects=allow_redirects, **kwargs)

@@ -61,7 +61,8 @@ class LazyResponseHead:
 
     Most answers are read for their status and body alone; building the header
     multidict is then work nobody uses. ``sets_cookie`` tells whether a
-    ``Set-Cookie`` field is present without building it.
+    ``Set-Cookie`` field is present without building it. Responses with the same
+    head bytes share one instance: treat it as immutable.
     """
 
     __slots__ = (
@@ -147,12 +148,14 @@ class LazyResponseHead:
 
 # What parse_whole learnt about heads it took, by their exact bytes: servers repeat
 # the same head (same status, same fields; a Date changes once a second), and a head
-# seen before needs no validating again. (status, reason, version, should_close,
-# sets_cookie, body length, head length, field count, offset of the first field)
-_Known = tuple[int, str, HttpVersion, bool, bool, int, int, int, int]
+# seen before needs no validating again. (the head, body length, head length, field
+# count.) Identical bytes make identical heads, so every response with these bytes
+# shares one LazyResponseHead: nothing to build per response, and its headers (a
+# read-only proxy and a tuple, so sharing is safe) are built once per head at most.
+_Known = tuple[LazyResponseHead, int, int, int]
 _KNOWN: dict[bytes, _Known] = {}
 _KNOWN_MAX: Final = 128
-_KNOWN_HEAD_MAX: Final = 2048  # (so the table stays under 256 KiB)
+_KNOWN_HEAD_MAX: Final = 2048  # (so the table stays under 256 KiB, plus built headers)
 
 
 def parse_whole(
@@ -173,10 +176,9 @@ def parse_whole(
         known = _learn(head)
         if known is None:
             return None
-    status, reason, version, should_close, cookies, length, size, count, first = known
+    lazy, length, size, count = known
     if size > max_head or count > max_headers or len(data) != end + length:
         return None  # a limit this parser has, a body still to come or bytes after it
-    lazy = LazyResponseHead(head, (first, end - 4), version, status, reason, should_close, cookies)
     return lazy, data[end:] if length else b""
 
 
@@ -212,17 +214,17 @@ def _learn(head: bytes) -> _Known | None:
     if length is None:
         return None  # framed by the connection's end: llhttp's job
     version = HttpVersion11 if head[7] == 0x31 else HttpVersion10  # b"1"
-    known = (
+    lazy = LazyResponseHead(
+        head,
+        (match.end(1) + 2, len(head) - 4),  # the fields, between status line and CRLFCRLF
+        version,
         status,
         head[13 : match.end(1)].decode(),  # ASCII: the regex matched
-        version,
         (version is HttpVersion10) if close is None else close,
         cookies,
-        length,
-        len(head),
-        head.count(b"\r\n") - 2,  # the fields: less the status line and the empty line
-        match.end(1) + 2,
     )
+    # (the fields: the CRLFs less those of the status line and the empty line)
+    known = (lazy, length, len(head), head.count(b"\r\n") - 2)
     if len(head) <= _KNOWN_HEAD_MAX:
         if len(_KNOWN) >= _KNOWN_MAX:
             _KNOWN.clear()

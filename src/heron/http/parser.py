@@ -442,6 +442,9 @@ class HttpResponseParser(_ParserBase):
         # with a body limit or decoding to apply (llhttp's callbacks do those).
         self._fast = not self._head_mode and max_body_size is None
         self._fast_head = min(max_line_size, max_field_size)
+        # True until llhttp is fed after construction or reset(): feed_whole() alone
+        # changes nothing but _done, so reset() then only has to clear that.
+        self._unfed = True
 
     def reset(self, method: str = "GET", read_until_eof: bool = True) -> bool:
         """Expect the next response on the same kept-alive connection.
@@ -454,6 +457,17 @@ class HttpResponseParser(_ParserBase):
         stay as they are. Only for a connection that stays open: after a response
         that asked to close (``should_close``), llhttp refuses further bytes.
         """
+        if (
+            self._unfed
+            and self._done
+            and not self._trailing
+            and method == self.method
+            and read_until_eof == self.read_until_eof
+        ):
+            # Only feed_whole() ran since the last reset (the usual keep-alive answer):
+            # its one change undone, the parser is as reset() would leave it.
+            self._done = False
+            return True
         if (
             not self._done
             or not self._c_idle
@@ -473,6 +487,7 @@ class HttpResponseParser(_ParserBase):
         self._reason = self._head_buf = b""
         self._events = []
         self._reset()
+        self._unfed = True
         return True
 
     @property
@@ -491,6 +506,7 @@ class HttpResponseParser(_ParserBase):
             self._raise_failed(self._failed)
         events: list[ResponseEvent] = []
         self._events = events
+        self._unfed = False
         if self._done:
             self._trailing = self._trailing or bool(data)
             return events
@@ -576,6 +592,7 @@ class HttpResponseParser(_ParserBase):
             self._raise_failed(self._failed)
         events: list[ResponseEvent] = []
         self._events = events
+        self._unfed = False
         if self._done:
             return events
         if self._in_body and self._framing == _UNTIL_CLOSE:
