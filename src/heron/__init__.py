@@ -4,6 +4,7 @@ from multidict import CIMultiDict, CIMultiDictProxy, MultiDict, MultiDictProxy, 
 from yarl import URL
 
 from . import hdrs
+from ._version import __version__ as __version__
 from .formdata import FormData
 from .helpers import BasicAuth, ChainMapProxy, ETag
 from .http.models import HttpVersion, HttpVersion10, HttpVersion11
@@ -33,8 +34,6 @@ from .payload import (
 )
 from .streams import EMPTY_PAYLOAD, DataQueue, EofStream, FlowControlDataQueue, StreamReader
 from .ws.models import WebSocketError, WSCloseCode, WSMessage, WSMsgType
-
-__version__ = "0.1.0.dev0"
 
 __all__: tuple[str, ...] = (
     "URL",

@@ -6,6 +6,8 @@ import asyncio
 import gc
 import socket
 import ssl
+import subprocess
+import sys
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -423,3 +425,16 @@ async def test_sock_read_does_not_count_time_the_application_paused_reading(
     ):
         await asyncio.sleep(0.2)  # slow application: the client stops reading
         assert await resp.read() == body
+
+
+def test_async_resolver_without_aiodns_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
+    # aiodns is imported when the first AsyncResolver is built, not with heron.
+    monkeypatch.setitem(sys.modules, "aiodns", None)
+    with pytest.raises(RuntimeError, match="requires aiodns"):
+        AsyncResolver()
+
+
+def test_importing_heron_leaves_aiodns_unloaded() -> None:
+    code = "import sys, heron, heron.web; print('aiodns' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=30)
+    assert out.stdout.strip() == "False", out.stderr

@@ -6,7 +6,6 @@ import asyncio
 import netrc
 import os
 import ssl
-import urllib.request
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -132,6 +131,10 @@ def get_env_proxy_for_url(url: URL) -> ProxyInfo:
     Raises :class:`LookupError` when ``NO_PROXY`` excludes the host or no proxy is set
     for the scheme. Credentials come from the proxy URL, else from ``.netrc``.
     """
+    # urllib.request is imported here, not with heron: it pulls in http.client and the
+    # email package (~8 ms), and only trust_env sessions ever get here.
+    import urllib.request
+
     bypass = urllib.request.proxy_bypass_environment  # type: ignore[attr-defined]
     if url.host is not None and bypass(url.host):
         raise LookupError(f"Proxying is disallowed for {url.host!r}")

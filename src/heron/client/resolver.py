@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import importlib
 import socket
+from types import ModuleType
 from typing import Any
 
 from .abc import AbstractResolver, ResolveResult
@@ -14,13 +16,14 @@ __all__ = ("AsyncResolver", "DefaultResolver", "ThreadedResolver")
 _NUMERIC_FLAGS = socket.AI_NUMERICHOST | socket.AI_NUMERICSERV
 _NAMEINFO_FLAGS = socket.NI_NUMERICHOST | socket.NI_NUMERICSERV
 
-try:
-    import aiodns
 
-    _HAS_AIODNS = True
-except ImportError:  # pragma: no cover - aiodns is an optional extra
-    aiodns = None  # type: ignore[assignment]
-    _HAS_AIODNS = False
+def _import_aiodns() -> ModuleType:
+    """aiodns, imported on first use: it pulls in c-ares bindings (~10 ms at import),
+    which a program that never builds an :class:`AsyncResolver` should not pay for."""
+    try:
+        return importlib.import_module("aiodns")
+    except ImportError:
+        raise RuntimeError("Resolver requires aiodns library") from None
 
 
 async def _ipv6_host_port(
@@ -77,9 +80,9 @@ class AsyncResolver(AbstractResolver):
     """Resolves with c-ares through :mod:`aiodns` (install the ``speedups`` extra)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        if aiodns is None:
-            raise RuntimeError("Resolver requires aiodns library")
+        aiodns = _import_aiodns()
         kwargs.pop("loop", None)
+        self._dns_error: type[Exception] = aiodns.error.DNSError
         self._resolver = aiodns.DNSResolver(*args, **kwargs)
 
     async def resolve(
@@ -90,7 +93,7 @@ class AsyncResolver(AbstractResolver):
             resp = await self._resolver.getaddrinfo(
                 host, port=port, type=socket.SOCK_STREAM, family=family, flags=socket.AI_ADDRCONFIG
             )
-        except aiodns.error.DNSError as exc:
+        except self._dns_error as exc:
             msg = exc.args[1] if len(exc.args) >= 2 else "DNS lookup failed"
             raise OSError(None, msg) from exc
         results: list[ResolveResult] = []

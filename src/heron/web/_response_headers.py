@@ -11,12 +11,12 @@ from __future__ import annotations
 import sys
 import time
 from datetime import datetime
-from importlib import metadata
 from typing import TYPE_CHECKING, Any, Final
 
 from multidict import CIMultiDict
 
 from .. import hdrs
+from .._version import __version__
 from ..helpers import ETag, format_etag, format_http_date, parse_etag, parse_http_date
 
 __all__ = ()
@@ -25,11 +25,8 @@ _CRLF: Final = ("\r", "\n")
 
 
 def _server_software() -> str:
-    try:
-        version = metadata.version("heron")
-    except metadata.PackageNotFoundError:  # pragma: no cover - running from a bare tree
-        version = "0"
-    return f"Python/{sys.version_info[0]}.{sys.version_info[1]} heron/{version}"
+    # The version comes from heron itself: importlib.metadata costs ~7 ms at import.
+    return f"Python/{sys.version_info[0]}.{sys.version_info[1]} heron/{__version__}"
 
 
 SERVER_SOFTWARE: Final = _server_software()
