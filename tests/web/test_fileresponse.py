@@ -304,3 +304,49 @@ async def test_compressed_file_goes_through_the_writer(
     response = await client.get("/gz", headers={"Accept-Encoding": "gzip"})
     assert response.headers["content-encoding"] == "gzip"
     assert await response.read() == (files / "big.bin").read_bytes()  # decoded by the client
+
+
+async def test_cancelled_while_opening_leaks_no_descriptor(
+    aiohttp_client: ClientFactory, files: pathlib.Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The open runs in a thread and returns a bare fd: a prepare() cancelled meanwhile
+    # (client gone, shutdown, a user timeout) must still get that fd closed.
+    import asyncio
+    import time
+
+    import heron.web.fileresponse as fileresponse
+
+    real_open = fileresponse._open_regular
+
+    def slow_open(path: str) -> tuple[int, os.stat_result]:
+        time.sleep(0.05)
+        return real_open(path)
+
+    monkeypatch.setattr(fileresponse, "_open_regular", slow_open)
+    target = files / "data.bin"
+
+    def fds_on_target() -> int:
+        count = 0
+        for name in os.listdir("/proc/self/fd"):
+            try:
+                count += "data.bin" in os.readlink(f"/proc/self/fd/{name}")
+            except OSError:
+                pass
+        return count
+
+    async def handler(request: web.Request) -> web.StreamResponse:
+        task = asyncio.ensure_future(web.FileResponse(target).prepare(request))
+        await asyncio.sleep(0.01)  # the thread is inside the slow open now
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        return web.Response(text="cancelled")
+
+    app = web.Application()
+    app.router.add_get("/", handler)
+    client = await aiohttp_client(app)
+    for _ in range(5):
+        resp = await client.get("/")
+        assert await resp.text() == "cancelled"
+    await asyncio.sleep(0.2)  # the threads finish their opens after the cancellations
+    assert fds_on_target() == 0

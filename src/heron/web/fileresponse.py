@@ -30,7 +30,7 @@ import re
 import secrets
 import stat
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from email.utils import formatdate, parsedate_to_datetime
 from functools import lru_cache
 from typing import TYPE_CHECKING, Final
@@ -97,6 +97,25 @@ def _open_regular(path: str) -> tuple[int, os.stat_result]:
         os.close(fd)
         raise FileNotFoundError(path)
     return fd, st
+
+
+async def _open_in_thread(open_: Callable[[str], _Opened], accept: str) -> _Opened:
+    """``open_(accept)`` in the loop's thread pool, closing the fd if nobody takes it.
+
+    The result is a bare fd, which nothing closes when collected: if the awaiting task is
+    cancelled while the thread is still opening, the fd is closed when the thread ends.
+    """
+    future = asyncio.get_running_loop().run_in_executor(None, open_, accept)
+    try:
+        return await asyncio.shield(future)
+    except asyncio.CancelledError:
+        future.add_done_callback(_close_unclaimed)
+        raise
+
+
+def _close_unclaimed(future: asyncio.Future[_Opened]) -> None:
+    if not future.cancelled() and future.exception() is None:
+        os.close(future.result()[0])
 
 
 def _is_regular(path: str) -> bool:
@@ -266,8 +285,7 @@ class FileResponse(StreamResponse):
                 fd, st, coding, has_sibling = self._open(accept)
                 inline.took(time.perf_counter() - started)
             else:
-                loop = asyncio.get_running_loop()
-                fd, st, coding, has_sibling = await loop.run_in_executor(None, self._open, accept)
+                fd, st, coding, has_sibling = await _open_in_thread(self._open, accept)
         except PermissionError:
             return await self._send_status(request, 403)
         except (FileNotFoundError, NotADirectoryError, ValueError):  # ValueError: a NUL

@@ -144,8 +144,13 @@ class RequestHandler(Upgrades, Closing, ErrorReplies):
         parser = self._parser
         if parser is None:
             # The first bytes of a request on an idle connection: take a parser.
-            free = self._pool.free
-            parser = self._parser = free.pop() if free else self._pool.new()
+            # (pop() and IndexError, not a check first: the pool is shared by the loops
+            # of every thread, another may take the last parser between the two.)
+            try:
+                parser = self._pool.free.pop()
+            except IndexError:
+                parser = self._pool.new()
+            self._parser = parser
         try:
             events = parser.feed_data(data)
         except HttpProcessingError as exc:
