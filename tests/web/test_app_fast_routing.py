@@ -321,6 +321,9 @@ def test_app_builds_requests_like_the_constructor() -> None:
     assert type(fast) is Request and vars(fast) == vars(built)
     assert fast.method == "POST" and fast.query_string == "y=1" and fast.headers["A"] == "b"
     assert fast.client_max_size == 1024**2 and len(fast) == 0
+    built_small = Request(*args, client_max_size=10)
+    via_app = web.Application(client_max_size=10)._make_request(*args[:5])
+    assert type(via_app) is Request and vars(via_app) == vars(built_small)
 
 
 async def test_handle_replaces_a_mocked_match_info() -> None:

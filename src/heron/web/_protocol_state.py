@@ -70,15 +70,26 @@ class ParserPool:
         self.args = args
         self.free: list[HttpRequestParser] = []
 
-    def new(self) -> HttpRequestParser:
-        """A fresh parser (the pool was empty)."""
-        line, field, headers, decompress = self.args
-        return HttpRequestParser(
-            max_line_size=line,
-            max_field_size=field,
-            max_headers=headers,
-            auto_decompress=decompress,
-        )
+    def take(self) -> HttpRequestParser:
+        """A parser at rest from the pool, or a fresh one when the pool is empty."""
+        # pop() and IndexError, not a check first: the pool is shared by the loops of
+        # every thread, another may take the last parser between the two.
+        try:
+            return self.free.pop()
+        except IndexError:
+            line, field, headers, decompress = self.args
+            return HttpRequestParser(
+                max_line_size=line,
+                max_field_size=field,
+                max_headers=headers,
+                auto_decompress=decompress,
+            )
+
+    def give(self, parser: HttpRequestParser) -> None:
+        """Keep ``parser`` (already released) for another connection, up to ``MAX_FREE``."""
+        free = self.free
+        if len(free) < self.MAX_FREE:
+            free.append(parser)
 
 
 # One pool per distinct parser settings (in practice one per application).
@@ -234,9 +245,7 @@ class ConnectionState(BaseProtocol):
         parser = self._parser
         if parser is not None and parser.release():
             self._parser = None
-            free = self._pool.free
-            if len(free) < ParserPool.MAX_FREE:
-                free.append(parser)
+            self._pool.give(parser)
 
     def _wake(self) -> None:
         """Wake the connection's task if it waits for a request."""

@@ -42,7 +42,7 @@ from . import _inline
 from ._inline import _current_tasks, _enter_task, _leave_task
 from ._protocol_closing import Closing
 from ._protocol_errors import ErrorReplies
-from ._protocol_state import BODY, HEAD, KEEPALIVE, Handler, ParserPool, Rejected
+from ._protocol_state import BODY, HEAD, KEEPALIVE, Handler, Rejected
 from ._protocol_upgrade import Upgrades
 from .request import PLAIN_HEAD, BaseRequest
 from .response import Response, StreamResponse
@@ -144,13 +144,7 @@ class RequestHandler(Upgrades, Closing, ErrorReplies):
         parser = self._parser
         if parser is None:
             # The first bytes of a request on an idle connection: take a parser.
-            # (pop() and IndexError, not a check first: the pool is shared by the loops
-            # of every thread, another may take the last parser between the two.)
-            try:
-                parser = self._pool.free.pop()
-            except IndexError:
-                parser = self._pool.new()
-            self._parser = parser
+            parser = self._parser = self._pool.take()
         try:
             events = parser.feed_data(data)
         except HttpProcessingError as exc:
@@ -175,12 +169,7 @@ class RequestHandler(Upgrades, Closing, ErrorReplies):
         parser = self._parser
         if parser is None:
             # The first bytes of a request on an idle connection: take a parser.
-            pool = self._pool
-            try:
-                parser = pool.free.pop()
-            except IndexError:
-                parser = pool.new()
-            self._parser = parser
+            parser = self._parser = self._pool.take()
         try:
             events = parser.feed_data(data)
         except HttpProcessingError as exc:
@@ -397,12 +386,7 @@ class RequestHandler(Upgrades, Closing, ErrorReplies):
             timer = self._timer
             if timer is None or timer.when() > deadline:
                 self._arm(KEEPALIVE, deadline)
-            parser = self._parser
-            if parser is not None and parser.release():
-                self._parser = None
-                free = self._pool.free
-                if len(free) < ParserPool.MAX_FREE:
-                    free.append(parser)
+            self._rest()  # a parser at rest can serve another connection
 
     async def _handle(
         self, message: RawRequestMessage, payload: StreamReader, handler: Handler
