@@ -261,3 +261,22 @@ def test_inline_open_strikes() -> None:
     assert inline.enabled
     inline.took(1.0)
     assert not inline.enabled
+
+
+async def test_options_route_on_the_static_prefix(
+    aiohttp_client: ClientFactory, tree: pathlib.Path
+) -> None:
+    async def preflight(request: web.Request) -> web.Response:
+        return web.Response(text="options " + request.match_info["filename"])
+
+    app = web.Application()
+    resource = app.router.add_static("/static", tree)
+    resource.set_options_route(preflight)
+    with pytest.raises(RuntimeError, match="set already"):
+        resource.set_options_route(preflight)
+    client = await aiohttp_client(app)
+    response = await client.options("/static/index.html")
+    assert (response.status, await response.text()) == (200, "options index.html")
+    response = await client.post("/static/index.html")
+    assert set(response.headers["allow"].split(",")) == {"GET", "HEAD", "OPTIONS"}
+    assert await text(client, "/static/index.html") == "<h1>hi</h1>"
