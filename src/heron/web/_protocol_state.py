@@ -16,6 +16,7 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Final
 
 from ..flow import BaseProtocol
+from ..http._known_requests import KnownRequests
 from ..http.errors import HttpProcessingError
 from ..http.models import RawRequestMessage
 from ..http.parser import HttpRequestParser
@@ -60,15 +61,18 @@ class ParserPool:
     kept-alive connection gives its parser back here and takes one again with the
     first byte of its next request (a parser is the largest per-connection object,
     and servers hold many idle connections). At most ``MAX_FREE`` parsers wait.
+    ``known`` holds the whole requests parsers with these settings have parsed
+    before: a connection recognises a repeat without taking a parser at all.
     """
 
-    __slots__ = ("args", "free")
+    __slots__ = ("args", "free", "known")
 
     MAX_FREE: Final = 128
 
     def __init__(self, args: tuple[int, int, int, bool]) -> None:
         self.args = args
         self.free: list[HttpRequestParser] = []
+        self.known = KnownRequests()
 
     def take(self) -> HttpRequestParser:
         """A parser at rest from the pool, or a fresh one when the pool is empty."""

@@ -140,17 +140,32 @@ class RequestHandler(Upgrades, Closing, ErrorReplies):
             # handle re-arms itself for the new deadline when it fires).
             self._deadline = self._loop.time() + self._body_timeout  # type: ignore[operator]
         self._head_bytes = True
-        # _feed() unrolled (one Python call less per request).
         parser = self._parser
         if parser is None:
-            # The first bytes of a request on an idle connection: take a parser.
-            parser = self._parser = self._pool.take()
-        try:
-            events = parser.feed_data(data)
-        except HttpProcessingError as exc:
-            self._feed_failed(exc)
+            # An idle connection. A repeat of a whole request parsed before needs no
+            # parser (see KnownRequests); anything else takes one from the pool.
+            known = self._pool.known
+            events = known.events(data)
+            if events is None:
+                parser = self._parser = self._pool.take()
+                try:
+                    events = parser.feed_data(data)
+                except HttpProcessingError as exc:
+                    self._feed_failed(exc)
+                    events = None
+                else:
+                    if parser.at_rest():
+                        known.learn(data, events)  # the parser saw all of one message
+            if events is not None:
+                self._process(events)
         else:
-            self._process(events)
+            # _feed() unrolled (one Python call less per request).
+            try:
+                events = parser.feed_data(data)
+            except HttpProcessingError as exc:
+                self._feed_failed(exc)
+            else:
+                self._process(events)
         if kind == KEEPALIVE and self._timer_kind == KEEPALIVE and self._head_bytes:
             # The next request started and is still waiting (its head incomplete, or
             # queued for the task): it now has a deadline to complete its head. A

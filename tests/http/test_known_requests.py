@@ -1,0 +1,136 @@
+"""KnownRequests: whole requests recognised by their head bytes, skipping the parser.
+
+A table entry is learned only from what a real parser made of the same bytes, so
+every test learns through HttpRequestParser and checks that a repeat gives the
+parser's own events back, or None where the parser must run.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from heron.http import EndOfMessage, HttpRequestParser, RawRequestMessage
+from heron.http._known_requests import MAX_HEADS, KnownRequests
+
+GET = b"GET /a?x=1 HTTP/1.1\r\nHost: example\r\nAccept: */*\r\n\r\n"
+POST_HEAD = b"POST /up HTTP/1.1\r\nHost: example\r\nContent-Length: 5\r\n\r\n"
+
+
+def learned(data: bytes, known: KnownRequests | None = None) -> KnownRequests:
+    """A table that saw ``data`` parsed twice from rest by fresh parsers (a head is
+    kept the second time it is learned).
+
+    learn() is called even when the parser is not at rest afterwards (a closing or
+    upgrading request), which the server never does: its own checks must hold too.
+    """
+    known = known if known is not None else KnownRequests()
+    for _ in range(2):
+        events = HttpRequestParser().feed_data(data)
+        known.learn(data, list(events))
+    return known
+
+
+def test_repeat_of_a_bodyless_request_gives_the_parsers_events() -> None:
+    known = learned(GET)
+    events = known.events(GET)
+    assert events is not None
+    fresh = HttpRequestParser().feed_data(GET)
+    assert events == fresh
+    message = events[0]
+    assert isinstance(message, RawRequestMessage)
+    assert (message.method, message.path, message.url.query["x"]) == ("GET", "/a?x=1", "1")
+    assert message.headers["accept"] == "*/*"
+    assert isinstance(events[1], EndOfMessage)
+
+
+def test_a_head_is_kept_the_second_time() -> None:
+    known = KnownRequests()
+    known.learn(GET, list(HttpRequestParser().feed_data(GET)))
+    assert known.events(GET) is None
+    known.learn(GET, list(HttpRequestParser().feed_data(GET)))
+    assert known.events(GET) is not None
+
+
+def test_repeat_with_a_body_gives_the_new_body() -> None:
+    known = learned(POST_HEAD + b"hello")
+    events = known.events(POST_HEAD + b"world")
+    assert events is not None
+    assert events[1] == b"world"
+    assert events == HttpRequestParser().feed_data(POST_HEAD + b"world")
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        POST_HEAD,  # the body has not arrived yet
+        POST_HEAD + b"wor",  # only part of it
+        POST_HEAD + b"world!",  # more than one message
+        POST_HEAD + b"worldGET / HTTP/1.1\r\n",  # a pipelined head behind it
+        GET + GET,  # two pipelined requests
+        GET[:-2],  # an unfinished head
+        b"GET /b HTTP/1.1\r\nHost: example\r\n\r\n",  # a head never seen
+        GET.replace(b"Accept", b"accept"),  # the same fields, other bytes
+    ],
+)
+def test_anything_but_one_whole_known_request_goes_to_the_parser(data: bytes) -> None:
+    known = learned(POST_HEAD + b"hello")
+    learned(GET, known)
+    assert known.events(data) is None
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"GET / HTTP/1.1\r\nHost: x\r\nCookie: session=secret\r\n\r\n",
+        b"GET / HTTP/1.1\r\nHost: x\r\ncookie: session=secret\r\n\r\n",
+        b"GET / HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer secret\r\n\r\n",
+        b"GET / HTTP/1.1\r\nHost: x\r\nProxy-Authorization: Basic c2VjcmV0\r\n\r\n",
+        b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        b"GET / HTTP/1.0\r\n\r\n",
+        b"GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n",
+        b"GET / HTTP/1.1\r\nHost: x\r\nConnection: upgrade\r\nUpgrade: foo\r\n\r\n",
+        b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n",
+        b"OPTIONS * HTTP/1.1\r\nHost: x\r\n\r\n",
+        b"GET http://x/abs HTTP/1.1\r\nHost: x\r\n\r\n",
+        b"GET /" + b"a" * 2100 + b" HTTP/1.1\r\nHost: x\r\n\r\n",  # over the size bound
+    ],
+)
+def test_never_kept(data: bytes) -> None:
+    known = learned(data)
+    assert len(known) == 0
+    assert known.events(data) is None
+
+
+def test_compressed_body_is_never_kept() -> None:
+    import gzip
+
+    body = gzip.compress(b"hello")
+    data = (
+        b"POST / HTTP/1.1\r\nHost: x\r\nContent-Encoding: gzip\r\n"
+        b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body
+    )
+    known = learned(data)
+    assert len(known) == 0
+
+
+def test_events_from_a_parser_that_was_not_at_rest_are_not_learned() -> None:
+    # The events of a feed that finished a request begun earlier do not describe
+    # the fed bytes: learn() must find they do not add up and keep nothing.
+    parser = HttpRequestParser()
+    parser.feed_data(POST_HEAD + b"he")
+    tail = b"llo"
+    events = parser.feed_data(tail)
+    known = KnownRequests()
+    known.learn(tail, list(events))
+    assert len(known) == 0
+
+
+def test_the_table_is_bounded() -> None:
+    known = KnownRequests()
+    for i in range(MAX_HEADS + 5):
+        learned(f"GET /p{i} HTTP/1.1\r\nHost: x\r\n\r\n".encode(), known)
+        assert len(known) <= MAX_HEADS
+    # Cleared when full, then learning again.
+    assert 0 < len(known) <= MAX_HEADS
+    last = f"GET /p{MAX_HEADS + 4} HTTP/1.1\r\nHost: x\r\n\r\n".encode()
+    assert known.events(last) is not None

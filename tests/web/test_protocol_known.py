@@ -1,0 +1,116 @@
+"""Repeated whole requests answered without the parser (KnownRequests), over sockets.
+
+An idle connection that receives a request whose head bytes were parsed before, as
+one whole message, skips the parser. These tests pin that such repeats are answered
+exactly like first sightings: fresh request objects, the new body, limits of the
+server that receives them, pipelining and Expect untouched.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from server_helpers import serve
+
+from heron import web
+
+SEEN: list[tuple[str, str, str, bytes]] = []
+
+
+async def echo(request: web.BaseRequest) -> web.StreamResponse:
+    body = await request.read()
+    SEEN.append((request.method, request.path_qs, request.headers.get("X-Tag", ""), body))
+    return web.Response(body=f"{request.method} {request.path_qs} ".encode() + body)
+
+
+async def test_repeats_are_answered_like_the_first() -> None:
+    SEEN.clear()
+    head = b"GET /r?q=1 HTTP/1.1\r\nHost: x\r\nX-Tag: t\r\n\r\n"
+    async with serve(echo) as srv:
+        conns = [await srv.connect() for _ in range(2)]
+        for _ in range(3):
+            for conn in conns:
+                conn.send(head)
+                reply = await conn.response()
+                assert (reply.status, reply.body) == (200, b"GET /r?q=1 ")
+        for conn in conns:
+            await conn.close()
+    assert SEEN == [("GET", "/r?q=1", "t", b"")] * 6
+
+
+async def test_the_same_head_with_other_bodies() -> None:
+    head = b"POST /up HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\n"
+    async with serve(echo) as srv:
+        conn = await srv.connect()
+        for body in (b"first", b"again", b"third"):
+            conn.send(head + body)
+            assert (await conn.response()).body == b"POST /up " + body
+        # The known head with its body in two pieces goes through the parser.
+        conn.send(head + b"sp")
+        await asyncio.sleep(0.02)
+        conn.send(b"lit")
+        assert (await conn.response()).body == b"POST /up split"
+        await conn.close()
+
+
+async def test_pipelined_repeats_are_answered_in_order() -> None:
+    head = b"GET /p HTTP/1.1\r\nHost: x\r\n\r\n"
+    post = b"POST /p HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n"
+    async with serve(echo) as srv:
+        conn = await srv.connect()
+        conn.send(head)
+        await conn.response()
+        conn.send(post + b"ab")
+        await conn.response()
+        conn.send(head + post + b"cd" + head)
+        bodies = [(await conn.response()).body for _ in range(3)]
+        assert bodies == [b"GET /p ", b"POST /p cd", b"GET /p "]
+        await conn.close()
+
+
+async def test_limits_are_those_of_the_receiving_server() -> None:
+    # A head learned by a server with default limits is refused by one whose field
+    # limit it exceeds, every time.
+    head = b"GET /l HTTP/1.1\r\nHost: x\r\nX-Long: " + b"v" * 200 + b"\r\n\r\n"
+    async with serve(echo) as roomy, serve(echo, max_field_size=100) as strict:
+        conn = await roomy.connect()
+        for _ in range(2):
+            conn.send(head)
+            assert (await conn.response()).status == 200
+        await conn.close()
+        for _ in range(2):
+            conn = await strict.connect()
+            conn.send(head)
+            assert (await conn.response()).status == 431
+            await conn.close()
+
+
+async def test_expect_continue_on_a_known_head() -> None:
+    head = b"POST /e HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 3\r\n\r\n"
+    async with serve(echo) as srv:
+        conn = await srv.connect()
+        for body in (b"abc", b"xyz"):
+            # The whole message at once: no interim answer is needed, none is lost.
+            conn.send(head + body)
+            reply = await conn.response()
+            if reply.status == 100:
+                reply = await conn.response()
+            assert reply.body == b"POST /e " + body
+        # The head alone: the client waits for 100 Continue before its body.
+        conn.send(head)
+        interim = await conn.response(head_only=True)
+        assert interim.status == 100
+        conn.send(b"123")
+        assert (await conn.response()).body == b"POST /e 123"
+        await conn.close()
+
+
+async def test_closing_repeats_still_close() -> None:
+    head = b"GET /c HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+    async with serve(echo) as srv:
+        for _ in range(2):
+            conn = await srv.connect()
+            conn.send(head)
+            assert (await conn.response()).body == b"GET /c "
+            assert await conn.closed_by_server()
+            await conn.close()
