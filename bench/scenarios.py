@@ -28,7 +28,7 @@ from bench.procs import (
     run_loadgen,
     running,
 )
-from bench.report import MIB, Row
+from bench.report import MIB, ONE_ROUTE, S3_FLAT, Row
 from bench.servers.s3_routing import target_path
 
 FRAMEWORKS = ("heron", "aiohttp")
@@ -93,9 +93,12 @@ def _cli(module: str, *args: str, **options: object) -> list[str]:
     return argv
 
 
-def _server(name: str, module: str, loop: str, extra: list[str]) -> Server:
-    argv = [PYTHON, "-m", module, "--framework", IMPLEMENTATION[name], "--loop", loop, *extra]
-    return Server(name, argv)
+def _server(
+    name: str, module: str, loop: str, extra: list[str], framework: str | None = None
+) -> Server:
+    """The side ``name`` running ``framework`` (by default the framework called ``name``)."""
+    impl = IMPLEMENTATION[framework or name]
+    return Server(name, [PYTHON, "-m", module, "--framework", impl, "--loop", loop, *extra])
 
 
 def _floor(body: str) -> Server:
@@ -171,6 +174,16 @@ def _sides(row: Row, servers: list[Server]) -> Iterator[dict[str, Server]]:
 # --------------------------------------------------------------------------- S1-S5 (wrk)
 
 
+@dataclass(frozen=True)
+class SideSpec:
+    """One server of a wrk row when the sides are not simply heron and aiohttp alike."""
+
+    name: str  # the side's name in the row ("heron", or the row's reference)
+    framework: str  # "heron" or "aiohttp"
+    extra: tuple[str, ...] = ()  # options of the server program
+    path: str | None = None  # the path wrk requests; None: the case's path
+
+
 @dataclass
 class HttpCase:
     """An HTTP scenario driven by wrk."""
@@ -184,6 +197,35 @@ class HttpCase:
     method: str = "GET"
     body_size: int = 0
     floor: str | None = None  # body kind of the floor server, if the floor takes part
+    # Explicit sides, interleaved in this order; default: heron and aiohttp with ``extra``.
+    sides: tuple[SideSpec, ...] = ()
+    reference: str | None = None  # which of ``sides`` is the row's reference column
+
+    def side_specs(self) -> tuple[SideSpec, ...]:
+        """The sides to run, in run order."""
+        return self.sides or tuple(SideSpec(n, n, tuple(self.extra)) for n in FRAMEWORKS)
+
+
+def s3_flat_case() -> HttpCase:
+    """S3 flatness: heron with 1 route and heron with 1,000 routes as interleaved pairs.
+
+    Issue 4 asks for 1,000 routes >= 0.9x 1 route. Dividing the medians of the S3/1 and
+    S3/1000 rows compares runs minutes apart and swings with the machine's load; this row
+    alternates the two servers (1 route first) under the same wrk settings and loop, so
+    the median of the per-pair ratios measures routing cost, not background noise.
+    """
+    return HttpCase(
+        S3_FLAT,
+        "S3 1000 vs 1 route (heron, interleaved)",
+        "bench.servers.s3_routing",
+        target_path(1000),
+        lambda b: b == b"456",
+        sides=(
+            SideSpec(ONE_ROUTE, "heron", ("--routes", "1"), target_path(1)),
+            SideSpec("heron", "heron", ("--routes", "1000"), target_path(1000)),
+        ),
+        reference=ONE_ROUTE,
+    )
 
 
 def http_cases(static_root: str) -> dict[str, list[HttpCase]]:
@@ -199,6 +241,7 @@ def http_cases(static_root: str) -> dict[str, list[HttpCase]]:
         )
         for n in (1, 200, 1000)
     ]
+    s3.append(s3_flat_case())
     return {
         "S1": [
             HttpCase(
@@ -253,9 +296,16 @@ def http_cases(static_root: str) -> dict[str, list[HttpCase]]:
 
 
 def run_http(case: HttpCase, loop: str, s: Settings, progress: Progress) -> Row:
-    """Run one wrk scenario on one loop for heron, aiohttp (and the floor on uvloop)."""
-    row = Row(case.scenario, case.label, loop, "req/s")
-    servers = [_server(n, case.module, loop, case.extra) for n in FRAMEWORKS]
+    """Run one wrk scenario on one loop for its sides (and the floor on uvloop).
+
+    The sides are heron and aiohttp unless the case names its own (S3/flat). Each side
+    is probed and warmed up (no warm-up with ``s.warmup`` 0), then the timed runs
+    alternate between the sides ``s.reps`` times.
+    """
+    row = Row(case.scenario, case.label, loop, "req/s", reference=case.reference)
+    specs = case.side_specs()
+    servers = [_server(sp.name, case.module, loop, list(sp.extra), sp.framework) for sp in specs]
+    paths = {sp.name: sp.path or case.path for sp in specs}
     if case.floor and loop == "uvloop":
         servers.append(_floor(case.floor))
         row.reference = "floor"
@@ -263,7 +313,7 @@ def run_http(case: HttpCase, loop: str, s: Settings, progress: Progress) -> Row:
     body = b"a" * case.body_size
 
     def wrk(server: Server, seconds: float) -> Sample:
-        url = f"http://127.0.0.1:{server.port}{case.path}"
+        url = f"http://127.0.0.1:{server.port}{paths.get(server.name, case.path)}"
         out = run_loadgen(wrk_command(url, s.conns, seconds, script), timeout=seconds + 30)
         try:
             return parse_wrk(out)
@@ -274,8 +324,9 @@ def run_http(case: HttpCase, loop: str, s: Settings, progress: Progress) -> Row:
         with _sides(row, servers) as started:
             for name, server in list(started.items()):
                 try:
-                    _probe(server, case.method, case.path, body, case.check)
-                    wrk(server, s.warmup)
+                    _probe(server, case.method, paths.get(name, case.path), body, case.check)
+                    if s.warmup > 0:
+                        wrk(server, s.warmup)
                 except SideError as exc:
                     row.side(name).error = str(exc)
                     del started[name]

@@ -1,7 +1,8 @@
 """Smoke test of the benchmark harness (``bench/``): it measures, parses and reports.
 
 Not a timed test: it asserts only that a run produces numbers and a table, never how
-fast anything is. One ~1 s wrk run against the floor server; skipped without wrk.
+fast anything is. One ~1 s wrk run against the floor server and one pair of 1 s runs
+of the S3 flatness row (heron with 1 route, then 1,000 routes); skipped without wrk.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ if str(ROOT) not in sys.path:
 from bench import report  # noqa: E402
 from bench.loadgen import parse_wrk, write_script, wrk_command, wrk_script  # noqa: E402
 from bench.procs import Server, run_loadgen  # noqa: E402
-from bench.scenarios import parse_importtime_line  # noqa: E402
+from bench.scenarios import Settings, parse_importtime_line, run_http, s3_flat_case  # noqa: E402
 
 
 @pytest.mark.skipif(shutil.which("wrk") is None, reason="wrk is not installed")
@@ -49,6 +50,51 @@ def test_ratios_pair_runs_in_order_and_targets_are_judged() -> None:
     assert checks == {"S1 uvloop: heron / aiohttp": True, "S1 uvloop: heron / floor": True}
     table = report.table([row])
     assert "3.00x" in table and "floor: 600" in table
+
+
+def test_s3_flatness_is_judged_on_its_own_interleaved_pairs() -> None:
+    # The heron-vs-aiohttp rows ran minutes apart: their heron medians (0.1x) must not count.
+    separate = [report.Row(f"S3/{n}", f"{n}", "uvloop", "req/s") for n in (1, 1000)]
+    for row, rate in zip(separate, (100.0, 10.0), strict=True):
+        row.side("heron").values = [rate]
+        row.side("aiohttp").values = [rate / 2]
+    flat = report.Row(
+        report.S3_FLAT, "S3 1000 vs 1 route", "uvloop", "req/s", reference=report.ONE_ROUTE
+    )
+    flat.side(report.ONE_ROUTE).values = [100.0, 40.0, 100.0]
+    flat.side("heron").values = [95.0, 40.0, 50.0]  # pairs 0.95, 1.0, 0.5; medians 50/100
+    checks = {c.what: c.value for c in report.evaluate([*separate, flat])}
+    flatness = [v for what, v in checks.items() if "1000 routes / heron 1 route" in what]
+    assert flatness == [pytest.approx(0.95)]
+    cells = [c.strip() for c in report.table([flat]).splitlines()[-1].split("|")]
+    # label, loop, unit, heron, aiohttp (none), reference, heron/aiohttp (none), heron/ref
+    assert cells[1:9] == [
+        "S3 1000 vs 1 route",
+        "uvloop",
+        "req/s",
+        "50",
+        "",
+        "heron, 1 route: 100",
+        "",
+        "0.95x",
+    ]
+
+
+@pytest.mark.skipif(shutil.which("wrk") is None, reason="wrk is not installed")
+def test_s3_flatness_row_runs_both_route_counts_in_turn() -> None:
+    messages: list[str] = []  # one progress line per timed run, in run order
+    quick = Settings(duration=1.0, warmup=0.0, reps=1, conns=4)
+    row = run_http(s3_flat_case(), "asyncio", quick, messages.append)
+    assert [m.split(" #")[0].strip() for m in messages] == [
+        f"S3/flat asyncio {report.ONE_ROUTE}",
+        "S3/flat asyncio heron",
+    ]
+    for name in (report.ONE_ROUTE, "heron"):
+        side = row.side(name)
+        assert side.error is None and side.errors == 0
+        assert len(side.values) == 1 and side.values[0] > 0
+    (check,) = report.evaluate([row])
+    assert check.value is not None and check.value > 0
 
 
 def test_failed_side_is_reported_not_raised() -> None:
