@@ -134,3 +134,33 @@ def test_the_table_is_bounded() -> None:
     assert 0 < len(known) <= MAX_HEADS
     last = f"GET /p{MAX_HEADS + 4} HTTP/1.1\r\nHost: x\r\n\r\n".encode()
     assert known.events(last) is not None
+
+
+def test_the_table_rests_while_no_head_repeats_and_wakes_again() -> None:
+    from heron.http._known_requests import NEW_IN_A_ROW, REST_FOR
+
+    known = learned(GET)
+    for i in range(NEW_IN_A_ROW):
+        assert known.listening
+        data = f"GET /u{i} HTTP/1.1\r\nHost: x\r\n\r\n".encode()
+        assert known.events(data) is None
+        known.learn(data, list(HttpRequestParser().feed_data(data)))
+    # Only new heads in a row: resting, even a known head goes to the parser.
+    assert not known.listening
+    for _ in range(REST_FOR - 1):
+        assert known.events(GET) is None
+    assert known.events(GET) is None  # the last read of the rest
+    assert known.listening
+    assert known.events(GET) is not None  # what it learned before is still there
+
+
+def test_repeats_keep_the_table_listening() -> None:
+    from heron.http._known_requests import NEW_IN_A_ROW
+
+    known = learned(GET)
+    for i in range(NEW_IN_A_ROW * 3):
+        if i % (NEW_IN_A_ROW // 2) == 0:
+            assert known.events(GET) is not None  # a hit now and then
+        data = f"GET /u{i} HTTP/1.1\r\nHost: x\r\n\r\n".encode()
+        known.learn(data, list(HttpRequestParser().feed_data(data)))
+    assert known.listening

@@ -14,6 +14,8 @@ keep-alive, no upgrade, no ``Transfer-Encoding`` or ``Content-Encoding``, an
 origin-form target. Heads carrying credentials or cookies are never kept, so the
 table holds no secret after the connection that sent it is gone. One table per
 set of parser limits (the parser pool owns it); bounded and cleared when full.
+While heads keep arriving new (distinct targets), the table rests for a while, so
+such traffic does not pay for lookups that never hit.
 """
 
 from __future__ import annotations
@@ -32,6 +34,11 @@ _HEAD_END: Final = b"\r\n\r\n"
 # The largest head kept, and the most heads kept per table.
 MAX_HEAD_BYTES: Final = 2048
 MAX_HEADS: Final = 256
+# Traffic that never repeats a head (distinct targets, say) would pay for looking and
+# learning on every request for nothing: after this many new heads in a row without a
+# repeat, the table rests (answers None, learns nothing) for this many reads.
+NEW_IN_A_ROW: Final = 64
+REST_FOR: Final = 1024
 # Fields whose values must not outlive the connection that sent them. (Codings need
 # no check: a chunked or compressed body shows in the head event.)
 _NEVER_KEPT: Final = tuple(
@@ -42,9 +49,13 @@ _NEVER_KEPT: Final = tuple(
 class KnownRequests:
     """Events of whole requests parsed before, by head bytes (see the module doc)."""
 
-    __slots__ = ("_heads", "_seen")
+    __slots__ = ("_heads", "_new_in_row", "_resting", "_seen", "listening")
 
     def __init__(self) -> None:
+        # False while resting: the server then skips learn() as well.
+        self.listening = True
+        self._new_in_row = 0
+        self._resting = 0
         # head bytes -> (the head event, the body length it declares)
         self._heads: dict[bytes, tuple[RawRequestMessage, int]] = {}
         # Heads learned once (bytes only: nothing for the garbage collector).
@@ -55,11 +66,18 @@ class KnownRequests:
 
     def events(self, data: bytes) -> list[RequestEvent] | None:
         """The events of ``data`` if it is exactly one known request, else None."""
+        if not self.listening:
+            self._resting -= 1
+            if self._resting <= 0:
+                self.listening = True
+                self._new_in_row = 0
+            return None
         heads = self._heads
         if len(data) <= MAX_HEAD_BYTES:
             # The common case, a request without a body: data is the head itself.
             known = heads.get(data)
             if known is not None:
+                self._new_in_row = 0
                 return [known[0], _END] if not known[1] else None
             if data.endswith(_HEAD_END):
                 return None  # a head never seen (or a body ending so: the parser decides)
@@ -69,6 +87,7 @@ class KnownRequests:
         known = heads.get(data[:end])
         if known is None or not known[1] or len(data) - end != known[1]:
             return None
+        self._new_in_row = 0
         return [known[0], data[end:], _END]
 
     def learn(self, data: bytes, events: list[RequestEvent]) -> None:
@@ -103,7 +122,12 @@ class KnownRequests:
             if len(seen) >= MAX_HEADS:
                 seen.clear()
             seen.add(head)
+            self._new_in_row += 1
+            if self._new_in_row >= NEW_IN_A_ROW:
+                self.listening = False
+                self._resting = REST_FOR
             return
+        self._new_in_row = 0
         message = events[0]
         if (
             type(message) is not RawRequestMessage

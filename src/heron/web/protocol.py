@@ -154,7 +154,7 @@ class RequestHandler(Upgrades, Closing, ErrorReplies):
                     self._feed_failed(exc)
                     events = None
                 else:
-                    if parser.at_rest():
+                    if known.listening and parser.at_rest():
                         known.learn(data, events)  # the parser saw all of one message
             if events is not None:
                 self._process(events)
