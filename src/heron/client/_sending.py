@@ -11,20 +11,63 @@ The untraced path of ``ClientSession._run`` calls :meth:`_send_hop` and
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 from .. import hdrs
+from ..multipart_writer import MultipartWriter
+from ..payload import BytesPayload
 from ._building import RequestBuildingMixin
 from ._options import Arm, RaiseForStatus, RequestOptions
-from .connector import Connection
-from .exceptions import ConnectionTimeoutError
-from .proto import BadResponseHead
+from .connector import BaseConnector, Connection
+from .exceptions import (
+    ClientConnectionResetError,
+    ClientOSError,
+    ConnectionTimeoutError,
+    ServerDisconnectedError,
+)
+from .proto import BadResponseHead, ResponseHandler
 from .redirects import REDIRECT_STATUSES, Hop, follow_redirect
 from .reqrep import ClientRequest
 from .response import ClientResponse
 from .timeouts import ClientTimeout, deadline_of, earliest
 from .tracing import Trace
 
-__all__ = ("RequestSendingMixin",)
+__all__ = ("IDEMPOTENT_METHODS", "RequestSendingMixin", "may_resend")
+
+# RFC 9110 9.2.2: the methods whose repetition has the effect of one request, which
+# RFC 9112 9.3.1 lets a client resend by itself after a connection failure.
+IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"})
+# What a connection that died under a request raises while the head is awaited: the
+# server closed it (an idle keep-alive socket it had timed out), or reset it.
+_DEAD_CONNECTION = (ServerDisconnectedError, ClientOSError, ClientConnectionResetError)
+
+
+def may_resend(exc: BaseException, protocol: ResponseHandler, method: str, body: Any) -> bool:
+    """Whether a request that failed with ``exc`` on a pooled connection may be sent
+    once more on a new one: its connection died before any byte of the answer came,
+    its method is idempotent and its body can be sent again.
+
+    Only a pooled connection qualifies (the caller checks): a server may close an
+    idle keep-alive socket just as the client reuses it, which is no failure of
+    the request. A new connection failing so is one.
+    """
+    return (
+        isinstance(exc, _DEAD_CONNECTION)
+        and not protocol.answered
+        and method in IDEMPOTENT_METHODS
+        and resendable(body)
+    )
+
+
+def resendable(body: Any) -> bool:
+    """Whether ``body`` (a request's) can be written again: bytes and payloads that
+    hold their bytes (``str``, JSON, url-encoded forms), and multipart bodies made of
+    those; not files or streams, which the first attempt consumed."""
+    if isinstance(body, bytes | BytesPayload):
+        return True
+    if isinstance(body, MultipartWriter):
+        return all(resendable(part) for part in body)
+    return False
 
 
 class RequestSendingMixin(RequestBuildingMixin):
@@ -92,51 +135,73 @@ class RequestSendingMixin(RequestBuildingMixin):
         return resp
 
     async def _send_hop(
-        self, hop: Hop, opts: RequestOptions, arm: Arm, traces: list[Trace]
+        self,
+        hop: Hop,
+        opts: RequestOptions,
+        arm: Arm,
+        traces: list[Trace],
+        fresh: bool = False,
     ) -> ClientResponse:
-        """One request and its response head: build, connect, send, read the head."""
+        """One request and its response head: build, connect, send, read the head.
+
+        An idempotent request whose pooled connection turns out dead (closed or reset
+        before any byte of the answer) is sent once more on a new connection, as
+        aiohttp 3.x does (:func:`may_resend`). ``fresh``: this is that resend already
+        (the short path's): a new connection at once, and no further resend.
+        """
         req = self._make_request(hop, opts, traces)
         connector = self._connector
         # A kept-alive connection from the pool needs no waiting (traces want the
         # connection signals, so they take the long way).
-        conn = None if traces or connector is None else connector._connect_from_pool(req)
+        conn = None if traces or fresh or connector is None else connector._connect_from_pool(req)
         if conn is None:
-            conn = await self._connect(req, traces, opts.timeout, arm[1])
-        protocol = conn.protocol
-        assert protocol is not None
-        protocol._prepare(*arm)
-        resp = None
-        try:
-            if self._sync_send:
-                resp = req._send(conn)
-                if self._sync_start:
-                    # start() inlined (one coroutine less): _send already tied the
-                    # response to conn.
-                    head_future = resp._head_future
-                    assert head_future is not None
-                    try:
-                        message, payload = await head_future
-                    except BadResponseHead as exc:
-                        raise resp._bad_head(exc) from exc.error
-                    resp._head_received(message, payload)
+            conn = await self._connect(req, traces, opts.timeout, arm[1], fresh)
+        # (a loop that runs twice at most: ``fresh`` is true for the resend)
+        while True:
+            protocol = conn.protocol
+            assert protocol is not None
+            protocol._prepare(*arm)
+            resp = None
+            try:
+                if self._sync_send:
+                    resp = req._send(conn)
+                    if self._sync_start:
+                        # start() inlined (one coroutine less): _send already tied the
+                        # response to conn.
+                        head_future = resp._head_future
+                        assert head_future is not None
+                        try:
+                            message, payload = await head_future
+                        except BadResponseHead as exc:
+                            raise resp._bad_head(exc) from exc.error
+                        resp._head_received(message, payload)
+                    else:
+                        await resp.start(conn)
                 else:
+                    resp = await req.send(conn)
                     await resp.start(conn)
-            else:
-                resp = await req.send(conn)
-                await resp.start(conn)
-        except BaseException:
-            conn.close()
-            if resp is not None:
-                resp.close()
-            req.terminate()
-            raise
-        return resp
+                return resp
+            except BaseException as exc:
+                conn.close()
+                if resp is not None:
+                    resp.close()
+                req.terminate()
+                if fresh or conn._fresh or not may_resend(exc, protocol, req.method, req.body):
+                    raise
+            fresh = True
+            conn = await self._connect(req, traces, opts.timeout, arm[1], True)
 
     async def _connect(
-        self, req: ClientRequest, traces: list[Trace], tm: ClientTimeout, deadline: float | None
+        self,
+        req: ClientRequest,
+        traces: list[Trace],
+        tm: ClientTimeout,
+        deadline: float | None,
+        fresh: bool = False,
     ) -> Connection:
-        """A connection for ``req`` from the connector, within the connect and total
-        timeouts (:class:`~heron.ConnectionTimeoutError` when the first runs out)."""
+        """A connection for ``req`` from the connector (``fresh``: a new one, never
+        from the pool), within the connect and total timeouts
+        (:class:`~heron.ConnectionTimeoutError` when the first runs out)."""
         connector = self._connector
         if connector is None:
             raise RuntimeError("Session is closed")
@@ -144,11 +209,17 @@ class RequestSendingMixin(RequestBuildingMixin):
         connect_deadline = earliest(
             deadline, deadline_of(loop.time(), tm.connect, tm.ceil_threshold)
         )
+        if fresh and type(connector).connect is BaseConnector.connect:
+            coro = connector._lend(req, traces, tm, False)
+        else:
+            # (a connector with a connect() of its own may not open sockets the usual
+            # way: it decides; the caller still resends only once)
+            coro = connector.connect(req, traces, tm)
         if connect_deadline is None:
-            return await connector.connect(req, traces, tm)
+            return await coro
         try:
             async with asyncio.timeout_at(connect_deadline) as cm:
-                return await connector.connect(req, traces, tm)
+                return await coro
         except TimeoutError as exc:
             if cm.expired():
                 raise ConnectionTimeoutError(f"Connection timeout to host {req.url}") from exc

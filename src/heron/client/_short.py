@@ -21,8 +21,8 @@ from .. import hdrs
 from ..http._response_fast import LazyResponseHead
 from ..typedefs import StrOrURL
 from ._building import URL_CACHE_MAX
-from ._options import RequestOptions
-from ._sending import RequestSendingMixin
+from ._options import Arm, RequestOptions
+from ._sending import RequestSendingMixin, may_resend
 from .abc import AbstractCookieJar
 from .exceptions import ClientError
 from .proto import BadResponseHead
@@ -161,10 +161,14 @@ class ShortPathMixin(RequestSendingMixin):
             else:
                 resp._head_received(message, payload)
                 cookies = resp._sets_cookie()
-        except BaseException:
+        except BaseException as exc:
             conn.close()
             resp.close()
-            raise
+            # (conn is pooled: see _send_hop; a GET has no body)
+            if not may_resend(exc, protocol, method, b""):
+                raise
+            resp = await self._resend_plain(method, target, opts, (params_tuple, deadline))
+            cookies = resp._sets_cookie()
         if cookies or (opts.allow_redirects and resp.status in REDIRECT_STATUSES):
             hop = Hop(method, target.url, None, self._default_headers.copy(), None, None, None)
             resp = await self._follow_redirects(
@@ -173,3 +177,10 @@ class ShortPathMixin(RequestSendingMixin):
         if self._raise_for_status is not False:
             await self._check_status(resp, None)
         return resp
+
+    async def _resend_plain(
+        self, method: str, target: _Target, opts: RequestOptions, arm: Arm
+    ) -> ClientResponse:
+        """The plain GET once more, on a new connection: its pooled one had died."""
+        hop = Hop(method, target.url, None, self._default_headers.copy(), None, None, None)
+        return await self._send_hop(hop, opts, arm, NO_TRACES, True)

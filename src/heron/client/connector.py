@@ -71,6 +71,11 @@ class Connection:
 
     __slots__ = ("__weakref__", "_connector", "_key", "_loop", "_protocol", "_source_traceback")
 
+    # False: the socket was idle in the pool before this request, so the server may
+    # have closed it meanwhile (see _FreshConnection). A class attribute: nothing to
+    # store per request.
+    _fresh = False
+
     def __init__(
         self,
         connector: BaseConnector,
@@ -139,6 +144,19 @@ class Connection:
         protocol, self._protocol = self._protocol, None
         if protocol is not None:
             self._connector._release_slot(self._key, protocol)
+
+
+class _FreshConnection(Connection):
+    """A :class:`Connection` over a socket opened for this very request.
+
+    The session resends an idempotent request whose connection died before any byte
+    of the answer only if that connection came from the pool (the server may have
+    closed it while idle); a fresh one failing is a real failure.
+    """
+
+    __slots__ = ()
+
+    _fresh = True
 
 
 class BaseConnector:
@@ -289,6 +307,13 @@ class BaseConnector:
         self, req: ClientRequest, traces: list[Trace], timeout: ClientTimeout
     ) -> Connection:
         """Get a connection for ``req``: a pooled one, or a new one (waiting for a slot)."""
+        return await self._lend(req, traces, timeout, True)
+
+    async def _lend(
+        self, req: ClientRequest, traces: list[Trace], timeout: ClientTimeout, reuse: bool
+    ) -> Connection:
+        """:meth:`connect`; with ``reuse`` false always a new connection (the session's
+        one resend of a request whose pooled connection had died)."""
         if self._closed:
             raise ClientConnectionError("Connector is closed.")
         key = req.connection_key
@@ -298,7 +323,8 @@ class BaseConnector:
         else:
             await self._wait_for_slot(key, slot, traces)
         try:
-            protocol = self._get(key)
+            protocol = self._get(key) if reuse else None
+            created = protocol is None
             if protocol is not None:
                 for trace in traces:
                     await trace.send_connection_reuseconn()
@@ -324,6 +350,8 @@ class BaseConnector:
         if per_host is not None:
             per_host.discard(slot)
             per_host.add(protocol)
+        if created:
+            return _FreshConnection(self, key, protocol, self._loop)
         return Connection(self, key, protocol, self._loop)
 
     def _connect_from_pool(self, req: ClientRequest) -> Connection | None:

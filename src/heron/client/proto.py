@@ -65,6 +65,11 @@ class ResponseHandler(BaseProtocol):
         self._on_complete: Callable[[], None] | None = None
         self._continue_waiter: asyncio.Future[bool] | None = None
         self._should_close = False
+        # Whether bytes of the response in progress were received (the session may
+        # resend an idempotent request whose pooled connection died before any).
+        # Set only where llhttp is fed and cleared at each response's end: the
+        # whole-in-one-read path never needs to touch it.
+        self._partial = False
         self._upgraded = False
         self._upgrade_tail = b""
         self._upgrade_feed: Callable[[bytes], None] | None = None
@@ -104,6 +109,12 @@ class ResponseHandler(BaseProtocol):
             or self._connection_lost
             or transport.is_closing()
         )
+
+    @property
+    def answered(self) -> bool:
+        """True if bytes of the response in progress (or of the one that failed) were
+        received: a request that failed before any may be resent elsewhere."""
+        return self._partial
 
     @property
     def upgraded(self) -> bool:
@@ -322,6 +333,7 @@ class ResponseHandler(BaseProtocol):
                 if on_complete is not None:
                     on_complete()
                 return
+        self._partial = True
         try:
             events = parser.feed_data(data)
         except HttpProcessingError as exc:
@@ -443,6 +455,7 @@ class ResponseHandler(BaseProtocol):
 
     def _on_end(self) -> None:
         self._spare, self._parser = self._parser, None
+        self._partial = False
         # The timer stays armed: the next response usually needs it again, and it
         # re-arms itself or lapses (cheaper than a cancel and a new handle per request).
         payload = self._payload

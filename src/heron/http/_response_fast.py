@@ -24,7 +24,11 @@ exactly as strict as before:
 What a head taught is remembered by its exact bytes (a bounded table): a server
 repeats the same head, and identical bytes can only parse the same way, so a head
 seen before costs one dictionary lookup instead of the validation. The limits and
-the body length are checked again on every response.
+the body length are checked again on every response. The table is shared by the
+whole process, so heads that carry one user's secrets (``Set-Cookie``,
+``Set-Cookie2``, ``WWW-Authenticate``, ``Proxy-Authenticate``,
+``Authentication-Info``) are never kept in it: they take the same short path,
+validated each time.
 """
 
 from __future__ import annotations
@@ -51,7 +55,20 @@ _new_tuple: Final = tuple.__new__
 # every field starts after a CRLF and no value holds one).
 _FRAMING: Final = re.compile(
     rb"\r\n(content-length|connection|set-cookie|transfer-encoding|content-encoding"
-    rb"|upgrade|proxy-connection):[\t ]*([^\r]*)"
+    rb"|upgrade|proxy-connection|set-cookie2|www-authenticate|proxy-authenticate"
+    rb"|authentication-info):[\t ]*([^\r]*)"
+)
+# Fields that carry a secret of one user (session cookies, authentication challenges
+# and their answers): a head holding one is never kept in the process-wide table,
+# where it would outlive the session that received it.
+_PRIVATE: Final = frozenset(
+    (
+        b"set-cookie",
+        b"set-cookie2",
+        b"www-authenticate",
+        b"proxy-authenticate",
+        b"authentication-info",
+    )
 )
 
 
@@ -62,7 +79,8 @@ class LazyResponseHead:
     Most answers are read for their status and body alone; building the header
     multidict is then work nobody uses. ``sets_cookie`` tells whether a
     ``Set-Cookie`` field is present without building it. Responses with the same
-    head bytes share one instance: treat it as immutable.
+    head bytes may share one instance (heads kept in the table): treat it as
+    immutable.
     """
 
     __slots__ = (
@@ -152,6 +170,7 @@ class LazyResponseHead:
 # count.) Identical bytes make identical heads, so every response with these bytes
 # shares one LazyResponseHead: nothing to build per response, and its headers (a
 # read-only proxy and a tuple, so sharing is safe) are built once per head at most.
+# Heads with a field of _PRIVATE are never kept (the table outlives every session).
 _Known = tuple[LazyResponseHead, int, int, int]
 _KNOWN: dict[bytes, _Known] = {}
 _KNOWN_MAX: Final = 128
@@ -193,6 +212,7 @@ def _learn(head: bytes) -> _Known | None:
     length = None
     close = None
     cookies = False
+    private = False
     for name, value in _FRAMING.findall(head.lower()):
         if name == b"content-length":
             value = value.rstrip(_OWS)
@@ -205,8 +225,9 @@ def _learn(head: bytes) -> _Known | None:
             if close is not None or (value != b"close" and value != b"keep-alive"):
                 return None
             close = value == b"close"
-        elif name == b"set-cookie":
-            cookies = True
+        elif name in _PRIVATE:
+            private = True
+            cookies = cookies or name == b"set-cookie"
         else:
             # Transfer-Encoding, Content-Encoding, Upgrade, or Proxy-Connection (which
             # llhttp reads as if it were Connection): llhttp's callbacks handle these.
@@ -225,7 +246,7 @@ def _learn(head: bytes) -> _Known | None:
     )
     # (the fields: the CRLFs less those of the status line and the empty line)
     known = (lazy, length, len(head), head.count(b"\r\n") - 2)
-    if len(head) <= _KNOWN_HEAD_MAX:
+    if len(head) <= _KNOWN_HEAD_MAX and not private:
         if len(_KNOWN) >= _KNOWN_MAX:
             _KNOWN.clear()
         _KNOWN[head] = known
