@@ -8,8 +8,10 @@ parser's own events back, or None where the parser must run.
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from heron.http import EndOfMessage, HttpRequestParser, RawRequestMessage
+from heron.http import BadHttpMessage, EndOfMessage, HttpRequestParser, RawRequestMessage
 from heron.http._known_requests import MAX_HEADS, KnownRequests
 
 GET = b"GET /a?x=1 HTTP/1.1\r\nHost: example\r\nAccept: */*\r\n\r\n"
@@ -164,3 +166,67 @@ def test_repeats_keep_the_table_listening() -> None:
         data = f"GET /u{i} HTTP/1.1\r\nHost: x\r\n\r\n".encode()
         known.learn(data, list(HttpRequestParser().feed_data(data)))
     assert known.listening
+
+
+# -- property: a table answer is always what the parser itself would give ---------------
+
+# (Weighted towards requests the table may keep, so that many examples reach it.)
+_METHODS = st.sampled_from(["GET", "POST", "POST", "PUT", "HEAD", "OPTIONS", "CONNECT"])
+_TARGETS = st.sampled_from(["/", "/", "/a?b=1", "*", "http://h/x", "h:443", "/%41", "//x", "/#f"])
+_VERSIONS = st.sampled_from(["HTTP/1.1", "HTTP/1.1", "HTTP/1.1", "HTTP/1.0", "HTTP/2.0"])
+_FIELDS = st.sampled_from(
+    [
+        ("Host", "x"),
+        ("Host", "y"),
+        ("Content-Length", "3"),
+        ("Content-Length", "0"),
+        ("Content-Length", "5"),
+        ("Transfer-Encoding", "chunked"),
+        ("Content-Encoding", "gzip"),
+        ("Connection", "close"),
+        ("Connection", "upgrade"),
+        ("Upgrade", "websocket"),
+        ("Expect", "100-continue"),
+        ("Cookie", "s=1"),
+        ("X-A", "b"),
+    ]
+)
+_TAILS = st.sampled_from([b"", b"abc", b"abcde", b"ab", b"\r\n", b"3\r\nabc\r\n0\r\n\r\n"])
+
+
+@st.composite
+def _requests(draw: st.DrawFn) -> bytes:
+    head = f"{draw(_METHODS)} {draw(_TARGETS)} {draw(_VERSIONS)}\r\n"
+    if draw(st.booleans()):
+        head += "Host: h\r\n"
+    for name, value in draw(st.lists(_FIELDS, max_size=4)):
+        head += f"{name}: {value}\r\n"
+    return head.encode() + b"\r\n" + draw(_TAILS)
+
+
+def _parse(data: bytes) -> tuple[list[object] | None, bool]:
+    """The parser's events for ``data`` from rest (None on error), and whether it is
+    at rest afterwards."""
+    parser = HttpRequestParser()
+    try:
+        events = list(parser.feed_data(data))
+    except BadHttpMessage:
+        return None, False
+    return events, parser.at_rest()
+
+
+@settings(max_examples=1000, deadline=None)
+@given(first=_requests(), later=_TAILS, same_head=st.booleans())
+def test_table_answers_match_the_parser(first: bytes, later: bytes, same_head: bool) -> None:
+    known = KnownRequests()
+    for _ in range(2):  # learned as the server does: only from a parser left at rest
+        events, at_rest = _parse(first)
+        if events is not None and at_rest:
+            known.learn(first, events)  # type: ignore[arg-type]
+    head = first[: first.find(b"\r\n\r\n") + 4]
+    data = head + later if same_head else first
+    answer = known.events(data)
+    if answer is not None:
+        events, at_rest = _parse(data)
+        assert answer == events
+        assert at_rest
