@@ -230,3 +230,19 @@ def test_table_answers_match_the_parser(first: bytes, later: bytes, same_head: b
         events, at_rest = _parse(data)
         assert answer == events
         assert at_rest
+
+
+def test_no_bytes_of_a_secret_head_are_kept() -> None:
+    known = KnownRequests()
+    secret = b"GET / HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer s3cr3t-token\r\n\r\n"
+    for _ in range(3):
+        known.learn(secret, list(HttpRequestParser().feed_data(secret)))
+    assert len(known) == 0
+    assert known.events(secret) is None
+    # Nothing the table refers to holds the token (heads seen once are noted by hash).
+    import gc
+
+    assert not any(
+        isinstance(obj, bytes) and b"s3cr3t-token" in obj
+        for obj in gc.get_referents(*(getattr(known, slot) for slot in KnownRequests.__slots__))
+    )

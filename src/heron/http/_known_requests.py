@@ -58,8 +58,8 @@ class KnownRequests:
         self._resting = 0
         # head bytes -> (the head event, the body length it declares)
         self._heads: dict[bytes, tuple[RawRequestMessage, int]] = {}
-        # Heads learned once (bytes only: nothing for the garbage collector).
-        self._seen: set[bytes] = set()
+        # Hashes of heads learned once (ints: nothing for the garbage collector).
+        self._seen: set[int] = set()
 
     def __len__(self) -> int:
         return len(self._heads)
@@ -117,11 +117,14 @@ class KnownRequests:
         else:
             return
         # The cheapest test first: most heads that are never seen twice stop here.
+        # Only hashes are noted (no bytes of a head that may carry a secret); a
+        # collision merely lets a head be kept at its first sighting.
         seen = self._seen
-        if head not in seen:
+        key = hash(head)
+        if key not in seen:
             if len(seen) >= MAX_HEADS:
                 seen.clear()
-            seen.add(head)
+            seen.add(key)
             self._new_in_row += 1
             if self._new_in_row >= NEW_IN_A_ROW:
                 self.listening = False
