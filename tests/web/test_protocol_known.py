@@ -114,3 +114,47 @@ async def test_closing_repeats_still_close() -> None:
             assert (await conn.response()).body == b"GET /c "
             assert await conn.closed_by_server()
             await conn.close()
+
+
+async def test_repeats_without_host_are_refused_every_time() -> None:
+    # llhttp accepts an HTTP/1.1 head without Host; the server refuses it (RFC 9112
+    # §3.2). A repeat of such a head, answered from the table, is refused as well.
+    head = b"GET /nohost HTTP/1.1\r\nX-Tag: t\r\n\r\n"
+    async with serve(echo) as srv:
+        for _ in range(3):
+            conn = await srv.connect()
+            conn.send(head)
+            assert (await conn.response()).status == 400
+            await conn.close()
+
+
+async def test_a_known_request_behind_a_waiting_handler_waits_its_turn() -> None:
+    # Both requests are known (answered from the table, no parser held). The first
+    # one's handler waits; the second, arriving meanwhile, is queued behind it and
+    # answered after it, never first.
+    gate = asyncio.Event()
+
+    async def slow_then_echo(request: web.BaseRequest) -> web.StreamResponse:
+        if request.path == "/slow":
+            await gate.wait()
+        return web.Response(text=request.path)
+
+    slow = b"GET /slow HTTP/1.1\r\nHost: x\r\n\r\n"
+    fast = b"GET /fast HTTP/1.1\r\nHost: x\r\n\r\n"
+    async with serve(slow_then_echo) as srv:
+        conn = await srv.connect()
+        gate.set()
+        for _ in range(2):  # both learned
+            for head in (slow, fast):
+                conn.send(head)
+                await conn.response()
+        gate.clear()
+        for _ in range(2):
+            conn.send(slow)
+            await asyncio.sleep(0.02)
+            conn.send(fast)
+            await asyncio.sleep(0.02)
+            gate.set()
+            assert [(await conn.response()).body for _ in range(2)] == [b"/slow", b"/fast"]
+            gate.clear()
+        await conn.close()

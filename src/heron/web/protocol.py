@@ -156,6 +156,14 @@ class RequestHandler(Upgrades, Closing, ErrorReplies):
                 else:
                     if known.listening and parser.at_rest():
                         known.learn(data, events)  # the parser saw all of one message
+            elif len(events) == 2 and not self._messages:
+                head = events[0]
+                if type(head) is RawRequestMessage and head.headers is PLAIN_HEAD.headers:
+                    # A repeat without a body whose headers were seen with Host and
+                    # without Expect, nothing queued: what _process() would do with
+                    # these two events, without its loop (~2k instructions).
+                    self._dispatch((head, EMPTY_PAYLOAD))
+                    events = None
             if events is not None:
                 self._process(events)
         else:
