@@ -235,13 +235,16 @@ async def test_resent_only_once(raw_server: RawServer, session: aiohttp.ClientSe
     server = Dying([1, 0, 1, 0])
     url = await raw_server(server)
     await warm(session, url)
-    with pytest.raises(aiohttp.ServerDisconnectedError):
+    with pytest.raises(aiohttp.ServerDisconnectedError) as short_path:
         await session.get(url / "again")
     assert server.connections == 2
     await warm(session, url)  # (a third connection)
-    with pytest.raises(aiohttp.ServerDisconnectedError):
+    with pytest.raises(aiohttp.ServerDisconnectedError) as general_path:
         await session.put(url / "again", data=b"x")
     assert server.connections == 4
+    # The error is the resend's own on both paths, not chained to the first failure.
+    for caught in (short_path, general_path):
+        assert not isinstance(caught.value.__context__, aiohttp.ServerDisconnectedError)
 
 
 async def test_not_resent_once_part_of_the_answer_came(

@@ -139,6 +139,7 @@ class ShortPathMixin(RequestSendingMixin):
         resp = ClientResponse._plain(method, target.url, target.info, loop, self)
         link = resp._link
         link.connection = conn
+        resend = False
         try:
             waiter = protocol._start_plain(params_tuple, deadline, link)
             try:
@@ -167,6 +168,8 @@ class ShortPathMixin(RequestSendingMixin):
             # (conn is pooled: see _send_hop; a GET has no body)
             if not may_resend(exc, protocol, method, b""):
                 raise
+            resend = True  # sent below, so that its own error is not chained to this one
+        if resend:
             resp = await self._resend_plain(method, target, opts, (params_tuple, deadline))
             cookies = resp._sets_cookie()
         if cookies or (opts.allow_redirects and resp.status in REDIRECT_STATUSES):
