@@ -228,3 +228,23 @@ def test_request_time_is_precise_on_uvloop(access: Any) -> None:
     micros = [int(r.getMessage()) for r in records.records]
     assert len(micros) == 5
     assert all(0 < m < 1_000_000 for m in micros), micros
+
+
+async def test_head_timeout_408_is_logged(access: Any) -> None:
+    # A head that does not complete in time is answered 408, and logged like any
+    # request refused before its handler.
+    logger, records = access
+    async with serve(
+        handler, access_log=logger, access_log_format='"%r" %s %b', request_head_timeout=0.2
+    ) as srv:
+        conn = await srv.connect()
+        conn.send(b"GET /slow HTTP/1.1\r\nHost: x\r\n")
+        reply = await conn.response(timeout=3)
+        assert await conn.closed_by_server()
+        await conn.close()
+    assert reply.status == 408
+    assert reply.headers["Connection"] == "close"
+    assert b"not received in time" in reply.body
+    assert [r.getMessage() for r in records.records] == [
+        f'"UNKNOWN / HTTP/1.1" 408 {len(reply.body)}'
+    ]

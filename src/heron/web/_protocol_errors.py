@@ -18,13 +18,12 @@ from .. import hdrs
 from ..http.errors import HttpProcessingError
 from ..http.models import HttpVersion11, RawRequestMessage
 from ..http.reasons import reason_phrase
-from ..http.serializer import serialize_response_head
-from ._protocol_state import ConnectionState, Rejected
+from ._protocol_state import ConnectionState
 from .exceptions import HTTPException, HTTPExpectationFailed
 from .request import BaseRequest
-from .response import SERVER_SOFTWARE, Response, StreamResponse, _http_date
+from .response import Response, StreamResponse
 
-__all__ = ("ErrorReplies", "error_text", "write_simple")
+__all__ = ("ErrorReplies", "error_text")
 
 
 class ErrorReplies(ConnectionState):
@@ -44,13 +43,6 @@ class ErrorReplies(ConnectionState):
             self._payload = None
         else:
             self._reject(exc, None)
-
-    def _reject(self, exc: HttpProcessingError, message: RawRequestMessage | None) -> None:
-        """Queue an error answer after the requests before it; parse nothing more."""
-        self._parse_failed = True
-        self.pause_reading()
-        self._queue(Rejected(exc, message))
-        self._wake()
 
     def _check_expect(self, request: BaseRequest, message: RawRequestMessage) -> Response | None:
         """Handle ``Expect``: note a 100-continue, refuse anything else with 417."""
@@ -145,24 +137,3 @@ def error_text(status: int, detail: str) -> str:
     if len(detail) > 200:
         detail = detail[:200] + "..."
     return f"{status} {reason_phrase(status)}: {detail}\n" if detail else f"{status}\n"
-
-
-def write_simple(protocol: ConnectionState, status: int, text: str) -> None:
-    """Write a complete ``Connection: close`` plain-text reply outside any request."""
-    transport = protocol.transport
-    if transport is None or transport.is_closing():
-        return
-    body = text.encode("utf-8", "replace")
-    head = serialize_response_head(
-        HttpVersion11,
-        status,
-        None,
-        (
-            (hdrs.CONTENT_TYPE, "text/plain; charset=utf-8"),
-            (hdrs.CONTENT_LENGTH, str(len(body))),
-            (hdrs.CONNECTION, "close"),
-            (hdrs.DATE, _http_date()),
-            (hdrs.SERVER, SERVER_SOFTWARE),
-        ),
-    )
-    transport.write(head + body)

@@ -244,6 +244,13 @@ class ConnectionState(BaseProtocol):
             messages = self._messages = deque()
         messages.append(item)
 
+    def _reject(self, exc: HttpProcessingError, message: RawRequestMessage | None) -> None:
+        """Queue an error answer after the requests before it; parse nothing more."""
+        self._parse_failed = True
+        self.pause_reading()
+        self._queue(Rejected(exc, message))
+        self._wake()
+
     def _rest(self) -> None:
         """The connection is idle between requests: give its parser back to the pool."""
         parser = self._parser

@@ -17,7 +17,6 @@ period, not one per request.
 from __future__ import annotations
 
 from ..http.errors import HttpProcessingError
-from ._protocol_errors import error_text, write_simple
 from ._protocol_state import BODY, HEAD, ConnectionState
 
 __all__ = ("Timers",)
@@ -58,12 +57,16 @@ class Timers(ConnectionState):
             return
         self._timer_kind = 0
         if kind == HEAD and self._head_bytes:
-            write_simple(self, 408, error_text(408, "The request head was not received in time"))
-            self._parse_failed = True  # linger: the client may still be sending its head
-        else:
-            # Idle or silent: nothing in flight, close at once.
-            self._input_closed = True
-            self._parser = None
+            # Answered (and access-logged) by the task like any request refused before
+            # its handler; then a lingering close, as the client may still be sending.
+            error = HttpProcessingError(
+                code=408, message="The request head was not received in time"
+            )
+            self._reject(error, None)
+            return
+        # Idle or silent: nothing in flight, close at once.
+        self._input_closed = True
+        self._parser = None
         self.close()
 
     def _on_body_timer(self) -> None:
