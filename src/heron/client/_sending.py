@@ -36,7 +36,8 @@ __all__ = ("IDEMPOTENT_METHODS", "RequestSendingMixin", "may_resend")
 
 # RFC 9110 9.2.2: the methods whose repetition has the effect of one request, which
 # RFC 9112 9.3.1 lets a client resend by itself after a connection failure.
-IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"})
+# (The safe methods, which ClientRequest already lists, and PUT and DELETE.)
+IDEMPOTENT_METHODS = ClientRequest.GET_METHODS | {hdrs.METH_PUT, hdrs.METH_DELETE}
 # What a connection that died under a request raises while the head is awaited: the
 # server closed it (an idle keep-alive socket it had timed out), or reset it.
 _DEAD_CONNECTION = (ServerDisconnectedError, ClientOSError, ClientConnectionResetError)

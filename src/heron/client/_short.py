@@ -21,7 +21,7 @@ from .. import hdrs
 from ..http._response_fast import LazyResponseHead
 from ..typedefs import StrOrURL
 from ._building import URL_CACHE_MAX
-from ._options import Arm, RequestOptions
+from ._options import RequestOptions
 from ._sending import RequestSendingMixin, may_resend
 from .abc import AbstractCookieJar
 from .exceptions import ClientError
@@ -170,10 +170,12 @@ class ShortPathMixin(RequestSendingMixin):
                 raise
             resend = True  # sent below, so that its own error is not chained to this one
         if resend:
-            resp = await self._resend_plain(method, target, opts, (params_tuple, deadline))
+            # The plain GET once more, on a new connection: its pooled one had died.
+            hop = self._plain_hop(method, target)
+            resp = await self._send_hop(hop, opts, (params_tuple, deadline), NO_TRACES, True)
             cookies = resp._sets_cookie()
         if cookies or (opts.allow_redirects and resp.status in REDIRECT_STATUSES):
-            hop = Hop(method, target.url, None, self._default_headers.copy(), None, None, None)
+            hop = self._plain_hop(method, target)
             resp = await self._follow_redirects(
                 hop, resp, opts, (params_tuple, deadline), NO_TRACES
             )
@@ -181,9 +183,6 @@ class ShortPathMixin(RequestSendingMixin):
             await self._check_status(resp, None)
         return resp
 
-    async def _resend_plain(
-        self, method: str, target: _Target, opts: RequestOptions, arm: Arm
-    ) -> ClientResponse:
-        """The plain GET once more, on a new connection: its pooled one had died."""
-        hop = Hop(method, target.url, None, self._default_headers.copy(), None, None, None)
-        return await self._send_hop(hop, opts, arm, NO_TRACES, True)
+    def _plain_hop(self, method: str, target: _Target) -> Hop:
+        """The general path's description of a plain request (to resend or redirect it)."""
+        return Hop(method, target.url, None, self._default_headers.copy(), None, None, None)
