@@ -211,6 +211,26 @@ def targets_table(checks: list[Check]) -> str:
     return "\n".join(lines)
 
 
+def ceilings_table(rows: list[Row]) -> str:
+    """For each row with a floor: how many times aiohttp's rate the floor itself reaches.
+
+    A ratio target above the floor's own ratio cannot be met by any framework on this
+    machine and loop; the heron/aiohttp target is listed beside it for that reading.
+    """
+    lines = [
+        "| scenario | loop | floor / aiohttp | heron / aiohttp | heron / floor |",
+        "|---|---|---|---|---|",
+    ]
+    for row in rows:
+        if row.reference != "floor":
+            continue
+        lines.append(
+            f"| {row.label} | {row.loop} | {_ratio(row.ratio('aiohttp', of='floor'))} "
+            f"| {_ratio(row.ratio('aiohttp'))} | {_ratio(row.ratio('floor'))} |"
+        )
+    return "\n".join(lines) if len(lines) > 2 else ""
+
+
 def _version(dist: str) -> str:
     try:
         return importlib.metadata.version(dist)
@@ -291,4 +311,17 @@ def markdown(
         targets_table(checks),
         "",
     ]
+    ceilings = ceilings_table(rows)
+    if ceilings:
+        parts += [
+            "## The floor against aiohttp",
+            "",
+            "How many times aiohttp's rate the floor (a bare protocol with no framework:",
+            "uvloop + httptools with a canned answer for HTTP, an in-`data_received` echo for",
+            "S6) reaches, from the same interleaved runs. A heron/aiohttp target above this",
+            "ratio is out of reach for any framework on this machine and loop.",
+            "",
+            ceilings,
+            "",
+        ]
     return "\n".join(parts)

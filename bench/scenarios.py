@@ -356,6 +356,9 @@ def run_ws(variant: str, loop: str, s: Settings, progress: Progress) -> Row:
         row = Row("S6/64", f"S6 WebSocket echo, 64 conns x {s.ws_duration:g} s", loop, "msg/s")
         conns, messages, duration = 64, 0, s.ws_duration
     servers = [_server(n, "bench.servers.s6_websocket", loop, []) for n in FRAMEWORKS]
+    # The echo floor runs on the row's own loop: S6's targets are asked on both loops.
+    servers.append(Server("floor", [PYTHON, "-m", "bench.servers.floor_ws", "--loop", loop]))
+    row.reference = "floor"
     with _sides(row, servers) as started:
         for name, server in list(started.items()):
             try:

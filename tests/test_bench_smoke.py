@@ -3,6 +3,7 @@
 Not a timed test: it asserts only that a run produces numbers and a table, never how
 fast anything is. One ~1 s wrk run against the floor server and one pair of 1 s runs
 of the S3 flatness row (heron with 1 route, then 1,000 routes); skipped without wrk.
+The WebSocket floor is driven by the S6 load generator for a few hundred echoes.
 """
 
 from __future__ import annotations
@@ -20,7 +21,13 @@ if str(ROOT) not in sys.path:
 from bench import report  # noqa: E402
 from bench.loadgen import parse_wrk, write_script, wrk_command, wrk_script  # noqa: E402
 from bench.procs import Server, run_loadgen  # noqa: E402
-from bench.scenarios import Settings, parse_importtime_line, run_http, s3_flat_case  # noqa: E402
+from bench.scenarios import (  # noqa: E402
+    Settings,
+    _ws_run,
+    parse_importtime_line,
+    run_http,
+    s3_flat_case,
+)
 
 
 @pytest.mark.skipif(shutil.which("wrk") is None, reason="wrk is not installed")
@@ -38,6 +45,36 @@ def test_wrk_against_floor_server_gives_a_rate_and_p99() -> None:
     assert sample.errors == 0
     assert sample.rate > 0 and sample.p99_ms > 0
     assert server.peak_rss > 0
+
+
+@pytest.mark.parametrize("loop", ["asyncio", "uvloop"])
+def test_websocket_floor_echoes_for_the_s6_load_generator(loop: str) -> None:
+    server = Server("floor", [sys.executable, "-m", "bench.servers.floor_ws", "--loop", loop])
+    server.start(timeout=10)
+    try:
+        one = _ws_run(server.port, 1, 300, 0.0)
+        many = _ws_run(server.port, 8, 50, 0.0)
+    finally:
+        server.stop()
+    assert one.count == 300 and one.rate > 0
+    assert many.count == 8 * 50
+
+
+def test_the_floor_against_aiohttp_is_tabled_for_rows_with_a_floor() -> None:
+    ws = report.Row("S6/64", "S6 WebSocket echo", "asyncio", "msg/s", reference="floor")
+    ws.side("heron").values = [120.0, 130.0, 110.0]
+    ws.side("aiohttp").values = [100.0, 100.0, 100.0]
+    ws.side("floor").values = [170.0, 180.0, 150.0]
+    c1 = report.Row("C1", "C1 client", "asyncio", "req/s", reference="httpx")
+    c1.side("heron").values = [3.0]
+    c1.side("aiohttp").values = [1.0]
+    c1.side("httpx").values = [0.1]
+    lines = report.ceilings_table([ws, c1]).splitlines()
+    assert lines[2] == "| S6 WebSocket echo | asyncio | 1.70x | 1.20x | 0.72x |"
+    assert len(lines) == 3  # the client row has no floor
+    assert report.ceilings_table([c1]) == ""
+    document = report.markdown([ws], report.evaluate([ws]), "quick", 1.0, load="0.10")
+    assert "## The floor against aiohttp" in document and "1.70x" in document
 
 
 def test_ratios_pair_runs_in_order_and_targets_are_judged() -> None:
