@@ -29,7 +29,7 @@ import asyncio
 import json
 from collections import deque
 from collections.abc import Callable, Coroutine
-from typing import Any, Final
+from typing import Any, Final, Protocol
 
 from .flow import BaseProtocol
 from .ws import (
@@ -65,6 +65,18 @@ def _size(msg: WSMessage) -> int:
     return len(data) if kind is str or kind is bytes or isinstance(data, str | bytes) else 0
 
 
+class Resumer(Protocol):
+    """Runs a server handler parked on a receive() future on (see web/_inline.py)."""
+
+    waiting: asyncio.Future[Any] | None
+
+    def resume(self, value: Any) -> None:
+        """Complete the parked future with ``value`` and run the handler on."""
+
+    def hand_back(self) -> None:
+        """The parked future is about to be completed otherwise: wake the handler's task."""
+
+
 class WSConnection:
     """The state machine of one open WebSocket (see the module docstring).
 
@@ -75,7 +87,11 @@ class WSConnection:
     send on a closed socket (the client uses its own exception classes).
     `closed_reads_limit` > 0 makes `receive()` raise `RuntimeError` after that many reads
     of an already closed socket (the server's guard against endless loops).
+    `_park` is set by a server whose handler may be parked on `receive()` (a message
+    then runs the handler on inline instead of waking its task).
     """
+
+    _park: Resumer | None = None
 
     def __init__(
         self,
@@ -166,8 +182,13 @@ class WSConnection:
                 return  # we sent CLOSE: the peer's late data is of no interest
             waiter = self._waiter
             if waiter is not None and not waiter.done():
-                # A reader waits, so the inbox is empty: hand the message over directly.
-                waiter.set_result(msg)
+                # A reader waits, so the inbox is empty: hand the message over directly
+                # (and if the server parked its handler on it, run the handler on now).
+                park = self._park
+                if park is not None and park.waiting is waiter:
+                    park.resume(msg)
+                else:
+                    waiter.set_result(msg)
             else:
                 self._queue(msg)
             return
@@ -183,7 +204,11 @@ class WSConnection:
             if (kind is _TEXT or kind is _BINARY) and not (self._closing or self._closed):
                 waiter = self._waiter
                 if waiter is not None and not waiter.done():
-                    waiter.set_result(msg)
+                    park = self._park
+                    if park is not None and park.waiting is waiter:
+                        park.resume(msg)
+                    else:
+                        waiter.set_result(msg)
                 else:
                     self._queue(msg)
             else:
@@ -288,7 +313,14 @@ class WSConnection:
     def _wake_receiver(self) -> None:
         waiter = self._waiter
         if waiter is not None and not waiter.done():
+            self._unpark(waiter)
             waiter.set_result(None)
+
+    def _unpark(self, waiter: asyncio.Future[WSMessage | None]) -> None:
+        """Before completing `waiter` other than with a message: see `Resumer`."""
+        park = self._park
+        if park is not None and park.waiting is waiter:
+            park.hand_back()
 
     def _wake_closer(self) -> None:
         waiter = self._close_waiter
@@ -379,6 +411,7 @@ class WSConnection:
             # The receive() waiting now started after this timer was set: not yet.
             self._rt_handle = self._loop.call_at(deadline, self._on_receive_timeout)
             return
+        self._unpark(waiter)
         waiter.set_exception(TimeoutError())
 
     def _stop_receive_timeout(self) -> None:

@@ -21,7 +21,7 @@ from ..http.errors import HttpProcessingError
 from ..http.models import RawRequestMessage
 from ..http.parser import HttpRequestParser
 from ..streams import StreamReader
-from ._inline import InlineRun
+from ._inline import InlineRun, Parking
 from .log import server_logger
 
 if TYPE_CHECKING:
@@ -135,6 +135,7 @@ class ConnectionState(BaseProtocol):
         "_on_data",
         "_on_lost",
         "_on_shutdown",
+        "_parking",
         "_parse_failed",
         "_parser",
         "_payload",
@@ -216,6 +217,9 @@ class ConnectionState(BaseProtocol):
         # A handler started inline in data_received that the task must finish.
         self._inline: InlineRun[bool] | None = None
         self._context: contextvars.Context | None = None
+        # Where the task's handler may be parked (see _inline.Parking); created when a
+        # handler first waits.
+        self._parking: Parking | None = None
 
     # -- public knobs ------------------------------------------------------------
 

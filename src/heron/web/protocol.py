@@ -282,6 +282,8 @@ class RequestHandler(Upgrades, Closing, ErrorReplies):
                 inline = self._inline
                 if inline is not None:
                     self._inline = None
+                    if not inline.done:
+                        inline.park = self._parking_place()
                     keep_alive = await inline  # started in data_received, finished here
                     self._timer_kind = 0
                     if not keep_alive:
@@ -341,6 +343,23 @@ class RequestHandler(Upgrades, Closing, ErrorReplies):
             transport = self.transport
             if transport is not None:
                 transport.close()
+
+    def _parking_place(self) -> _inline.Parking | None:
+        park = self._parking
+        if park is None and self._task is not None and self._context is not None:
+            park = self._parking = _inline.Parking(self._loop, self._task, self._context)
+        return park
+
+    def park_for(self, source: _inline.Waits) -> _inline.Parking | None:
+        """Let the handler park on ``source._waiter`` (see ``_inline.Parking``).
+
+        The caller completes that future with ``Parking.resume`` while it is the
+        parked one. None when handlers of this connection cannot be parked.
+        """
+        park = self._parking_place()
+        if park is not None:
+            park.source = source
+        return park
 
     def _dispatch(self, first: tuple[RawRequestMessage, StreamReader] | None) -> None:
         """Serve ``first`` and queued requests at once if the connection's task is idle.

@@ -180,6 +180,7 @@ class WebSocketResponse(StreamResponse, WebSocketAPI):
             closed_reads_limit=_CLOSED_READS_LIMIT,
         )
         self._ws = ws
+        ws._park = protocol.park_for(ws)  # messages run a parked handler on inline
         protocol.switch_protocol(ws.feed_data, ws.connection_lost, self._on_server_shutdown)
         ws.start()
 
