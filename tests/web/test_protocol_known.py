@@ -158,3 +158,44 @@ async def test_a_known_request_behind_a_waiting_handler_waits_its_turn() -> None
             assert [(await conn.response()).body for _ in range(2)] == [b"/slow", b"/fast"]
             gate.clear()
         await conn.close()
+
+
+async def test_repeats_with_a_body_and_without_host_are_refused_every_time() -> None:
+    head = b"POST /nohost HTTP/1.1\r\nContent-Length: 3\r\n\r\n"
+    async with serve(echo) as srv:
+        for _ in range(3):
+            conn = await srv.connect()
+            conn.send(head + b"abc")
+            assert (await conn.response()).status == 400
+            await conn.close()
+
+
+async def test_a_known_post_behind_a_waiting_handler_keeps_its_body_and_turn() -> None:
+    gate = asyncio.Event()
+
+    async def slow_then_echo(request: web.BaseRequest) -> web.StreamResponse:
+        if request.path == "/slow":
+            await gate.wait()
+        return web.Response(body=request.path.encode() + b" " + await request.read())
+
+    slow = b"GET /slow HTTP/1.1\r\nHost: x\r\n\r\n"
+    post = b"POST /post HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\n\r\n"
+    async with serve(slow_then_echo) as srv:
+        conn = await srv.connect()
+        gate.set()
+        for body in (b"aaaa", b"bbbb"):  # both heads learned
+            conn.send(slow)
+            await conn.response()
+            conn.send(post + body)
+            assert (await conn.response()).body == b"/post " + body
+        gate.clear()
+        for body in (b"cccc", b"dddd"):
+            conn.send(slow)
+            await asyncio.sleep(0.02)
+            conn.send(post + body)
+            await asyncio.sleep(0.02)
+            gate.set()
+            replies = [(await conn.response()).body for _ in range(2)]
+            assert replies == [b"/slow ", b"/post " + body]
+            gate.clear()
+        await conn.close()

@@ -156,13 +156,19 @@ class RequestHandler(Upgrades, Closing, ErrorReplies):
                 else:
                     if known.listening and parser.at_rest():
                         known.learn(data, events)  # the parser saw all of one message
-            elif len(events) == 2 and not self._messages:
+            elif not self._messages:
                 head = events[0]
                 if type(head) is RawRequestMessage and head.headers is PLAIN_HEAD.headers:
-                    # A repeat without a body whose headers were seen with Host and
-                    # without Expect, nothing queued: what _process() would do with
-                    # these two events, without its loop (~2k instructions).
-                    self._dispatch((head, EMPTY_PAYLOAD))
+                    # A repeat whose headers were seen with Host and without Expect,
+                    # nothing queued: what _process() would do with these events (the
+                    # head, the whole body if any, the end), without its loop (~2k
+                    # instructions).
+                    if len(events) == 2:
+                        payload = EMPTY_PAYLOAD
+                    else:
+                        body: Any = events[1]  # bytes: the table keeps no other shape
+                        payload = whole_reader(self, self._read_bufsize, self._loop, body, head)
+                    self._dispatch((head, payload))
                     events = None
             if events is not None:
                 self._process(events)
