@@ -207,3 +207,17 @@ async def test_resume_from_a_running_coroutine_hands_the_step_to_the_task() -> N
     await h.parked()
     await h.from_callback(lambda: h.park.resume("stop"))
     assert await h.task == "done"
+
+
+async def test_a_message_after_the_task_was_cancelled_waits_behind_the_cancellation() -> None:
+    h = Harness()
+    await h.parked()
+
+    def cancel_then_deliver() -> None:
+        h.task.cancel()  # the task is woken (its stand-in cancelled), not run yet
+        h.park.resume("late")  # must not run the handler on past the cancellation
+
+    await h.from_callback(cancel_then_deliver)
+    with pytest.raises(asyncio.CancelledError):
+        await h.task
+    assert h.log == ["cancelled"]

@@ -193,8 +193,14 @@ async def test_a_close_from_another_task_ends_a_parked_iteration(resumes: Resume
         await asyncio.wait_for(ended.wait(), 2)
 
 
-async def test_a_parked_handler_is_cancelled_when_the_client_leaves(
-    resumes: Resumes,
+@pytest.mark.parametrize(
+    ("handler_cancellation", "expected"),
+    # With handler_cancellation the end of the socket wakes the task first, then the
+    # cancellation reaches it before it runs: as for a task woken by its future.
+    [(True, ["cancelled"]), (False, ["ended 1006"])],
+)
+async def test_a_parked_handler_sees_the_client_leave(
+    resumes: Resumes, handler_cancellation: bool, expected: list[str]
 ) -> None:
     seen: list[str] = []
     done = asyncio.Event()
@@ -205,7 +211,7 @@ async def test_a_parked_handler_is_cancelled_when_the_client_leaves(
         try:
             async for msg in ws:
                 await ws.send_str(msg.data)
-            seen.append("ended")
+            seen.append(f"ended {ws.close_code}")
         except asyncio.CancelledError:
             seen.append("cancelled")
             raise
@@ -213,35 +219,12 @@ async def test_a_parked_handler_is_cancelled_when_the_client_leaves(
             done.set()
         return ws
 
-    async with peer_of(handler, handler_cancellation=True) as peer:
+    async with peer_of(handler, handler_cancellation=handler_cancellation) as peer:
         assert await echo_texts(peer, ["one", "two"]) == ["one", "two"]
         peer.writer.transport.abort()
         await asyncio.wait_for(done.wait(), 2)
-    # The end of the socket wakes the task first, then the cancellation reaches it
-    # before it runs: as for a task woken by its future (no parking).
-    assert seen == ["cancelled"]
-
-
-async def test_a_parked_handler_ends_its_iteration_when_the_client_leaves(
-    resumes: Resumes,
-) -> None:
-    seen: list[str] = []
-    done = asyncio.Event()
-
-    async def handler(request: web.Request) -> web.WebSocketResponse:
-        ws = web.WebSocketResponse()
-        await ws.prepare(request)
-        async for msg in ws:
-            await ws.send_str(msg.data)
-        seen.append(f"ended {ws.close_code}")
-        done.set()
-        return ws
-
-    async with peer_of(handler) as peer:
-        assert await echo_texts(peer, ["one"]) == ["one"]
-        peer.writer.transport.abort()
-        await asyncio.wait_for(done.wait(), 2)
-    assert seen == ["ended 1006"]
+    assert seen == expected
+    assert resumes.at_least(1)
 
 
 async def test_an_error_raised_after_a_resume_is_logged_and_closes(

@@ -130,7 +130,9 @@ class Parking:
         It runs as the task, in the task's context, until it waits again: on the next
         parkable future it stays parked (the task sleeps on), on anything else the
         task is woken to take over. Called from a running coroutine (no loop callback
-        to borrow), it only wakes the task.
+        to borrow), or once the task was woken already (a cancellation on its way), it
+        only wakes the task: the cancellation comes first, as it would for a task
+        whose future completes after it was cancelled.
         """
         future, run = self.waiting, self.run
         assert future is not None and run is not None
@@ -138,7 +140,8 @@ class Parking:
         future.remove_done_callback(self._on_done_cb)
         future.set_result(value)  # no callbacks left: schedules nothing
         loop, task = self._loop, self._task
-        if loop in _current_tasks:  # type: ignore[operator]
+        proxy = run.proxy
+        if proxy is None or proxy.done() or loop in _current_tasks:  # type: ignore[operator]
             run.wake(_WOKEN)
             return
         _enter_task(loop, task)  # type: ignore[misc]
