@@ -69,6 +69,15 @@ def load_framework(name: str) -> tuple[ModuleType, ModuleType]:
     return top, web
 
 
+async def serve_protocol(factory: Callable[[], asyncio.Protocol], port: int) -> None:
+    """Serve a bare protocol (the floors) on 127.0.0.1:``port`` until killed."""
+    loop = asyncio.get_running_loop()
+    server = await loop.create_server(factory, "127.0.0.1", port, backlog=BACKLOG)
+    announce_ready()
+    async with server:
+        await server.serve_forever()
+
+
 async def serve_app(web: ModuleType, app: Any, port: int) -> None:
     """Serve ``app`` with ``AppRunner``/``TCPSite`` (no access log) until killed."""
     runner = web.AppRunner(app, access_log=None)

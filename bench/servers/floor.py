@@ -14,7 +14,7 @@ from typing import cast
 
 import httptools
 
-from bench.servers._common import LOOPS, announce_ready, raise_fd_limit
+from bench.servers._common import LOOPS, run, serve_protocol
 
 BODIES = {
     "text": (b"Hello, World!", b"text/plain; charset=utf-8"),
@@ -58,18 +58,6 @@ class FloorProtocol(asyncio.Protocol):
             self._transport.write(self._response)
 
 
-async def serve(port: int, kind: str) -> None:
-    """Serve the canned response on 127.0.0.1:``port`` until killed."""
-    loop = asyncio.get_running_loop()
-    response = build_response(kind)
-    server = await loop.create_server(
-        lambda: FloorProtocol(response), "127.0.0.1", port, backlog=4096
-    )
-    announce_ready()
-    async with server:
-        await server.serve_forever()
-
-
 def main() -> None:
     """Parse options and serve (always on uvloop unless told otherwise)."""
     parser = argparse.ArgumentParser()
@@ -78,14 +66,8 @@ def main() -> None:
     parser.add_argument("--loop", choices=LOOPS, default="uvloop")
     parser.add_argument("--framework", default="floor")  # accepted for a uniform command line
     args = parser.parse_args()
-    raise_fd_limit()
-    if args.loop == "uvloop":
-        import uvloop
-
-        with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
-            runner.run(serve(args.port, args.body))
-    else:
-        asyncio.run(serve(args.port, args.body))
+    response = build_response(args.body)
+    run(serve_protocol(lambda: FloorProtocol(response), args.port), args.loop)
 
 
 if __name__ == "__main__":

@@ -17,7 +17,7 @@ import base64
 import hashlib
 from typing import cast
 
-from bench.servers._common import LOOPS, announce_ready, run
+from bench.servers._common import LOOPS, run, serve_protocol
 
 GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"  # RFC 6455 section 1.3
 OP_TEXT, OP_BINARY, OP_CLOSE = 0x1, 0x2, 0x8
@@ -121,15 +121,6 @@ class EchoFloor(asyncio.Protocol):
             self._transport.close()
 
 
-async def serve(port: int) -> None:
-    """Serve the echo floor on 127.0.0.1:``port`` until killed."""
-    loop = asyncio.get_running_loop()
-    server = await loop.create_server(EchoFloor, "127.0.0.1", port, backlog=4096)
-    announce_ready()
-    async with server:
-        await server.serve_forever()
-
-
 def main() -> None:
     """Parse options and serve on the chosen loop."""
     parser = argparse.ArgumentParser()
@@ -137,7 +128,7 @@ def main() -> None:
     parser.add_argument("--loop", choices=LOOPS, default="uvloop")
     parser.add_argument("--framework", default="floor")  # accepted for a uniform command line
     args = parser.parse_args()
-    run(serve(args.port), args.loop)
+    run(serve_protocol(EchoFloor, args.port), args.loop)
 
 
 if __name__ == "__main__":
