@@ -297,3 +297,22 @@ async def test_bytes_fed_from_a_coroutine_wake_the_task_instead(resumes: Resumes
         assert (await peer.receive()).data == "fed inside"
         # resume() ran (when parked), and handed the step to the task
         assert len(resumes) == count + resumes.parked
+
+
+async def test_without_the_task_hooks_messages_wake_the_task(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(_inline, "AVAILABLE", False)
+    resumed: list[Any] = []
+    monkeypatch.setattr(_inline.Parking, "resume", lambda self, value: resumed.append(value))
+
+    async def handler(request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        async for msg in ws:
+            await ws.send_str(msg.data)
+        return ws
+
+    async with peer_of(handler) as peer:
+        assert await echo_texts(peer, ["a", "b", "c"]) == ["a", "b", "c"]
+    assert resumed == []

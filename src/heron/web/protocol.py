@@ -353,6 +353,8 @@ class RequestHandler(Upgrades, Closing, ErrorReplies):
     def _parking_place(self) -> _inline.Parking | None:
         park = self._parking
         if park is None and self._task is not None and self._context is not None:
+            if not _inline.AVAILABLE:
+                return None  # handlers are not run inline at all
             park = self._parking = _inline.Parking(self._loop, self._task, self._context)
         return park
 
