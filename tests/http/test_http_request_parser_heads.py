@@ -114,3 +114,41 @@ def test_large_and_many_distinct_heads() -> None:
         assert head.headers["X-N"] == str(i)
     # The table stays bounded.
     assert len(parser_module._HEADS) <= parser_module._HEADS_MAX
+
+
+SECRET = b"s3cr3t-cookie-value"
+
+
+@pytest.mark.parametrize(
+    "field", [b"Cookie: sid=", b"authorization: Bearer ", b"Proxy-Authorization: X "]
+)
+def test_heads_with_secrets_stay_with_their_parser_not_in_the_shared_table(field: bytes) -> None:
+    data = b"GET /s HTTP/1.1\r\nHost: h\r\n" + field + SECRET + b"\r\n\r\n"
+    parser = HttpRequestParser()
+    first = _head(parser.feed_data(data))
+    assert not any(
+        SECRET.decode() in value
+        for headers, _, _ in parser_module._HEADS.values()
+        for value in headers.values()
+    )
+    own = parser.own_fields
+    assert own is not None and own[0] == first.raw_headers
+    # The same parser (the connection hands its own fields to each parser it takes)
+    # reuses the checked fields; another request target changes nothing there.
+    again = _head(parser.feed_data(data.replace(b"/s", b"/t")))
+    assert again.headers is first.headers and again.path == "/t"
+    assert parser.release() and parser.own_fields is None  # gone before pooling
+    other = _head(HttpRequestParser().feed_data(data))
+    assert other.headers is not first.headers  # another parser decodes them again
+    assert list(other.headers.items()) == list(first.headers.items())
+
+
+def test_own_fields_keep_the_limits_of_the_parser_that_uses_them() -> None:
+    head = b"POST /u HTTP/1.1\r\nHost: h\r\nCookie: a=1\r\nContent-Length: 20\r\n\r\n"
+    parser = HttpRequestParser()
+    parser.feed_data(head + b"x" * 20)
+    strict = HttpRequestParser(max_body_size=10)
+    strict.own_fields = parser.own_fields
+    with pytest.raises(BadHttpMessage) as info:
+        strict.feed_data(head + b"x" * 20)
+    assert info.value.code == 413

@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from heron.http import BadHttpMessage, EndOfMessage, HttpRequestParser, RawRequestMessage
-from heron.http._known_requests import MAX_HEADS, KnownRequests
+from heron.http._known_requests import MAX_HEADS, NEW_IN_A_ROW, KnownRequests, private_events
 
 GET = b"GET /a?x=1 HTTP/1.1\r\nHost: example\r\nAccept: */*\r\n\r\n"
 POST_HEAD = b"POST /up HTTP/1.1\r\nHost: example\r\nContent-Length: 5\r\n\r\n"
@@ -246,3 +246,58 @@ def test_no_bytes_of_a_secret_head_are_kept() -> None:
         isinstance(obj, bytes) and b"s3cr3t-token" in obj
         for obj in gc.get_referents(*(getattr(known, slot) for slot in KnownRequests.__slots__))
     )
+
+
+SECRET_HEADS = [
+    b"GET / HTTP/1.1\r\nHost: x\r\nCookie: session=secret\r\n\r\n",
+    b"GET / HTTP/1.1\r\nHost: x\r\ncookie: session=secret\r\n\r\n",
+    b"GET / HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer secret\r\n\r\n",
+    b"GET / HTTP/1.1\r\nHost: x\r\nPROXY-AUTHORIZATION: Basic c2VjcmV0\r\n\r\n",
+]
+
+
+@pytest.mark.parametrize("data", SECRET_HEADS)
+def test_a_fit_head_with_a_secret_is_handed_back_for_its_connection(data: bytes) -> None:
+    known = KnownRequests()
+    events = list(HttpRequestParser().feed_data(data))
+    entry = known.learn(data, events)
+    assert entry is not None and entry[0] == data and entry[2] == 0
+    assert len(known) == 0 and known.events(data) is None  # never in the shared table
+    assert private_events(entry, data) == events
+    assert private_events(entry, data[:-2]) is None
+    assert private_events(entry, data + data) is None  # pipelined: the parser's job
+
+
+def test_a_private_entry_gives_each_repeat_its_new_body() -> None:
+    head = b"POST /up HTTP/1.1\r\nHost: x\r\nCookie: a=1\r\nContent-Length: 3\r\n\r\n"
+    events = list(HttpRequestParser().feed_data(head + b"one"))
+    entry = KnownRequests().learn(head + b"one", events)
+    assert entry is not None and entry[2] == 3
+    again = private_events(entry, head + b"two")
+    assert again is not None and again[0] is events[0] and again[1] == b"two"
+    assert type(again[2]) is EndOfMessage
+    assert private_events(entry, head + b"four") is None  # another length
+    assert private_events(entry, head.replace(b"a=1", b"a=2") + b"two") is None
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"GET / HTTP/1.1\r\nHost: x\r\nCookie: a=1\r\nConnection: close\r\n\r\n",
+        b"GET / HTTP/1.0\r\nCookie: a=1\r\n\r\n",
+        b"GET / HTTP/1.1\r\nHost: x\r\nCookie: a=1\r\nConnection: upgrade\r\nUpgrade: foo\r\n\r\n",
+        b"GET http://x/abs HTTP/1.1\r\nHost: x\r\nCookie: a=1\r\n\r\n",
+    ],
+)
+def test_an_unfit_head_with_a_secret_is_not_handed_back(data: bytes) -> None:
+    known = KnownRequests()
+    assert known.learn(data, list(HttpRequestParser().feed_data(data))) is None
+    assert len(known) == 0
+
+
+def test_heads_with_secrets_count_as_new_for_resting() -> None:
+    known = KnownRequests()
+    for i in range(NEW_IN_A_ROW):
+        data = b"GET /%d HTTP/1.1\r\nHost: x\r\nCookie: a=1\r\n\r\n" % i
+        known.learn(data, list(HttpRequestParser().feed_data(data)))
+    assert not known.listening

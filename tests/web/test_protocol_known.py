@@ -199,3 +199,80 @@ async def test_a_known_post_behind_a_waiting_handler_keeps_its_body_and_turn() -
             assert replies == [b"/slow ", b"/post " + body]
             gate.clear()
         await conn.close()
+
+
+async def test_a_connection_repeating_its_cookie_gets_it_each_time() -> None:
+    seen: list[tuple[str, dict[str, str], bytes]] = []
+
+    async def cookies(request: web.BaseRequest) -> web.StreamResponse:
+        seen.append((request.path, dict(request.cookies), await request.read()))
+        return web.Response(text=request.cookies.get("sid", "-"))
+
+    get = b"GET /c HTTP/1.1\r\nHost: x\r\nCookie: sid=one\r\n\r\n"
+    post = b"POST /p HTTP/1.1\r\nHost: x\r\nCookie: sid=one\r\nContent-Length: 2\r\n\r\n"
+    async with serve(cookies) as srv:
+        conn = await srv.connect()
+        for body in (b"aa", b"bb", b"cc"):
+            conn.send(get)
+            assert (await conn.response()).body == b"one"
+            conn.send(post + body)
+            assert (await conn.response()).body == b"one"
+        conn.send(get.replace(b"one", b"two"))  # the cookie changes mid-connection
+        assert (await conn.response()).body == b"two"
+        conn.send(get.replace(b"one", b"two"))
+        assert (await conn.response()).body == b"two"
+        await conn.close()
+        other = await srv.connect()  # another connection, the first head again
+        other.send(get)
+        assert (await other.response()).body == b"one"
+        await other.close()
+    assert [s[2] for s in seen if s[0] == "/p"] == [b"aa", b"bb", b"cc"]
+    assert [s[1]["sid"] for s in seen] == ["one"] * 6 + ["two", "two", "one"]
+
+
+async def test_no_process_wide_table_keeps_a_token_after_its_connection() -> None:
+    from heron.http import parser as parser_module
+    from heron.web import _protocol_state
+
+    token = b"Bearer t0ken-that-must-not-linger"
+    head = b"GET /t HTTP/1.1\r\nHost: x\r\nAuthorization: " + token + b"\r\n\r\n"
+
+    async def ok(request: web.BaseRequest) -> web.StreamResponse:
+        return web.Response(text=request.headers["Authorization"][-6:])
+
+    async with serve(ok) as srv:
+        conn = await srv.connect()
+        for _ in range(3):
+            conn.send(head)
+            assert (await conn.response()).body == b"linger"
+        await conn.close()
+    holders: list[object] = [parser_module._HEADS]
+    for pool in _protocol_state._POOLS.values():
+        holders += [pool.known, *pool.free]
+    assert not _reaches(holders, token)
+
+
+def _reaches(roots: list[object], needle: bytes, depth: int = 6) -> bool:
+    """Whether ``needle`` is in a bytes or str object reachable from ``roots``
+    (breadth first, ``depth`` levels, never through modules, classes or code)."""
+    import gc
+    import types
+
+    text = needle.decode()
+    seen: set[int] = set()
+    level = list(roots)
+    for _ in range(depth):
+        following: list[object] = []
+        for obj in level:
+            if id(obj) in seen:
+                continue
+            seen.add(id(obj))
+            if isinstance(obj, bytes) and needle in obj:
+                return True
+            if isinstance(obj, str) and text in obj:
+                return True
+            skip = (type, types.ModuleType, types.FunctionType, types.CodeType)
+            if not isinstance(obj, skip):
+                following += gc.get_referents(obj)
+        level = following
+    return False

@@ -107,11 +107,20 @@ _ORIGIN_TARGETS: dict[bytes, tuple[str, URL]] = {}
 # a proxy nobody can change), the framing (none or Content-Length) and the declared
 # length. Clients repeat the same fields request after request, and decoding them
 # into a multidict is the costliest step of parsing a head (~12k instructions for 3
-# fields vs ~1k for the lookup). Only heads without Transfer-Encoding and
-# Content-Encoding and at most _HEADS_BYTES long are kept; cleared when full.
-_HEADS: dict[tuple[tuple[bytes, bytes], ...], tuple[CIMultiDictProxy[str], int, int]] = {}
+# fields vs ~1k for the lookup). Only heads without Transfer-Encoding,
+# Content-Encoding and secrets, at most _HEADS_BYTES long, are kept; cleared when full.
+_CheckedHead = tuple[CIMultiDictProxy[str], int, int]
+_HEADS: dict[tuple[tuple[bytes, bytes], ...], _CheckedHead] = {}
+# One connection's head with secrets: its raw fields and what _HEADS would hold.
+OwnFields = tuple[tuple[tuple[bytes, bytes], ...], _CheckedHead]
 _HEADS_MAX: Final = 256
 _HEADS_BYTES: Final = 2048
+# Heads with these fields are never kept in _HEADS: a process-wide table must not hold
+# a secret after the connection that sent it is gone. The parser's ``own_fields``
+# keeps the last one for the connection that sent it instead.
+_SECRET_FIELDS: Final = tuple(
+    istr(name) for name in ("Authorization", "Cookie", "Proxy-Authorization")
+)
 
 
 class HttpRequestParser(_ParserBase):
@@ -153,6 +162,10 @@ class HttpRequestParser(_ParserBase):
         # After a message that ends the connection or upgrades it the parser is never
         # reused for another connection.
         self._spent = False
+        # The connection's own checked head with cookies or credentials (never kept in
+        # _HEADS): raw fields -> what _HEADS would hold. Set by the connection that
+        # takes the parser, dropped by release() before any other connection can.
+        self.own_fields: OwnFields | None = None
         self._c = httptools.HttpRequestParser(self)
         # Any 1.x version is HTTP/1.1-compatible (RFC 9110 §2.5); others are refused
         # with 505 below instead of a generic llhttp error.
@@ -207,6 +220,7 @@ class HttpRequestParser(_ParserBase):
         self._events = []
         self._pending = 0
         self._touched = False
+        self.own_fields = None
         return True
 
     def continue_after_upgrade(self) -> None:
@@ -245,6 +259,10 @@ class HttpRequestParser(_ParserBase):
         self._in_body = True
         raw_headers = tuple(self._raw)
         known_head = _HEADS.get(raw_headers)
+        if known_head is None:
+            own = self.own_fields
+            if own is not None and own[0] == raw_headers:
+                known_head = own[1]
         if known_head is not None and version is HttpVersion11:
             # A head seen before: decoded and checked then (see _HEADS).
             headers, framing, length = known_head
@@ -322,10 +340,13 @@ class HttpRequestParser(_ParserBase):
             and _CONTENT_ENCODING not in headers
             and sum([len(n) + len(v) for n, v in raw_headers]) <= _HEADS_BYTES
         ):
-            if len(_HEADS) >= _HEADS_MAX:
-                _HEADS.clear()
             length = int(headers[_CONTENT_LENGTH]) if framing else 0
-            _HEADS[raw_headers] = (headers, framing, length)
+            if any([name in headers for name in _SECRET_FIELDS]):
+                self.own_fields = (raw_headers, (headers, framing, length))
+            else:
+                if len(_HEADS) >= _HEADS_MAX:
+                    _HEADS.clear()
+                _HEADS[raw_headers] = (headers, framing, length)
         return headers, chunked, compression
 
     def on_message_complete(self) -> None:

@@ -16,10 +16,10 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Final
 
 from ..flow import BaseProtocol
-from ..http._known_requests import KnownRequests
+from ..http._known_requests import KnownRequests, PrivateRequest
 from ..http.errors import HttpProcessingError
 from ..http.models import RawRequestMessage
-from ..http.parser import HttpRequestParser
+from ..http.parser import HttpRequestParser, OwnFields
 from ..streams import StreamReader
 from ._inline import InlineRun, Parking
 from .log import server_logger
@@ -135,12 +135,14 @@ class ConnectionState(BaseProtocol):
         "_on_data",
         "_on_lost",
         "_on_shutdown",
+        "_own_fields",
         "_parking",
         "_parse_failed",
         "_parser",
         "_payload",
         "_pipeline_paused",
         "_pool",
+        "_private",
         "_read_bufsize",
         "_task",
         "_tcp_keepalive",
@@ -183,6 +185,12 @@ class ConnectionState(BaseProtocol):
         self.logger = logger
         self._access_logger = access_logger
         self._pool = parser_pool((max_line_size, max_field_size, max_headers, auto_decompress))
+        # The last whole request with cookies or credentials this connection sent, kept
+        # for its repeats (see KnownRequests.learn); it goes with the connection.
+        self._private: PrivateRequest | None = None
+        # Its last checked head fields with such secrets (see HttpRequestParser.own_fields),
+        # handed to each parser it takes: the process-wide head table never keeps them.
+        self._own_fields: OwnFields | None = None
         self._max_pipelined = max_pipelined
         self._lingering_time = lingering_time
         self._read_bufsize = read_bufsize
@@ -258,9 +266,13 @@ class ConnectionState(BaseProtocol):
     def _rest(self) -> None:
         """The connection is idle between requests: give its parser back to the pool."""
         parser = self._parser
-        if parser is not None and parser.release():
-            self._parser = None
-            self._pool.give(parser)
+        if parser is not None:
+            own = parser.own_fields  # release() drops it: the next connection must not see it
+            if parser.release():
+                if own is not None:
+                    self._own_fields = own
+                self._parser = None
+                self._pool.give(parser)
 
     def _wake(self) -> None:
         """Wake the connection's task if it waits for a request."""

@@ -34,6 +34,7 @@ from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
 from .. import hdrs
+from ..http._known_requests import private_events
 from ..http.errors import BadHttpMessage, HttpProcessingError
 from ..http.models import EndOfMessage, HttpVersion10, HttpVersion11, RawRequestMessage
 from ..streams import EMPTY_PAYLOAD, StreamReader, whole_reader
@@ -146,8 +147,13 @@ class RequestHandler(Upgrades, Closing, ErrorReplies):
             # parser (see KnownRequests); anything else takes one from the pool.
             known = self._pool.known
             events = known.events(data)
+            if events is None and self._private is not None:
+                # This connection's own repeat: a head with its cookies or credentials.
+                events = private_events(self._private, data)
             if events is None:
                 parser = self._parser = self._pool.take()
+                if self._own_fields is not None:
+                    parser.own_fields = self._own_fields
                 try:
                     events = parser.feed_data(data)
                 except HttpProcessingError as exc:
@@ -155,7 +161,11 @@ class RequestHandler(Upgrades, Closing, ErrorReplies):
                     events = None
                 else:
                     if known.listening and parser.at_rest():
-                        known.learn(data, events)  # the parser saw all of one message
+                        # The parser saw all of one message; one with a secret is
+                        # handed back, for this connection only.
+                        private = known.learn(data, events)
+                        if private is not None:
+                            self._private = private
             elif not self._messages:
                 head = events[0]
                 if type(head) is RawRequestMessage and head.headers is PLAIN_HEAD.headers:
@@ -199,6 +209,8 @@ class RequestHandler(Upgrades, Closing, ErrorReplies):
         if parser is None:
             # The first bytes of a request on an idle connection: take a parser.
             parser = self._parser = self._pool.take()
+            if self._own_fields is not None:
+                parser.own_fields = self._own_fields
         try:
             events = parser.feed_data(data)
         except HttpProcessingError as exc:
