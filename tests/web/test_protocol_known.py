@@ -233,6 +233,7 @@ async def test_a_connection_repeating_its_cookie_gets_it_each_time() -> None:
 async def test_no_process_wide_table_keeps_a_token_after_its_connection() -> None:
     from heron.http import parser as parser_module
     from heron.web import _protocol_state
+    from heron.web.request import PLAIN_HEAD
 
     token = b"Bearer t0ken-that-must-not-linger"
     head = b"GET /t HTTP/1.1\r\nHost: x\r\nAuthorization: " + token + b"\r\n\r\n"
@@ -246,7 +247,7 @@ async def test_no_process_wide_table_keeps_a_token_after_its_connection() -> Non
             conn.send(head)
             assert (await conn.response()).body == b"linger"
         await conn.close()
-    holders: list[object] = [parser_module._HEADS]
+    holders: list[object] = [parser_module._HEADS, PLAIN_HEAD]
     for pool in _protocol_state._POOLS.values():
         holders += [pool.known, *pool.free]
     assert not _reaches(holders, token)

@@ -116,6 +116,7 @@ class RequestHandler(Upgrades, Closing, ErrorReplies):
                     item[1].set_exception(error)
             messages.clear()
         self._input_closed = True
+        self._forget_plain_head()
         self._rest()  # a parser at rest can serve another connection
         self._parser = None
         if self._lost_waiter is not None and not self._lost_waiter.done():
@@ -361,6 +362,18 @@ class RequestHandler(Upgrades, Closing, ErrorReplies):
             transport = self.transport
             if transport is not None:
                 transport.close()
+
+    def _forget_plain_head(self) -> None:
+        """The connection is gone: if PLAIN_HEAD still marks its last head with cookies
+        or credentials, unmark it (a process-wide reference must not keep them)."""
+        plain = PLAIN_HEAD.headers
+        if plain is None:
+            return
+        parser = self._parser
+        for own in (self._own_fields, None if parser is None else parser.own_fields):
+            if own is not None and own[1][0] is plain:
+                PLAIN_HEAD.headers = None
+                return
 
     def _parking_place(self) -> _inline.Parking | None:
         park = self._parking

@@ -664,7 +664,9 @@ class _PlainHead:
     head (its table of known heads), so an identity test replaces the connection's
     Host check and both Expect lookups (the connection's and the application's),
     about 1,500 instructions per request. The strong reference keeps the identity
-    meaningful; any other headers object is looked up as usual.
+    meaningful; any other headers object is looked up as usual. A connection that
+    closes unmarks its own last head with cookies or credentials, so that this
+    process-wide reference does not keep them.
     """
 
     __slots__ = ("headers",)
