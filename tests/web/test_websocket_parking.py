@@ -66,6 +66,15 @@ def resumes(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> 
     return seen
 
 
+async def echo(request: web.Request) -> web.WebSocketResponse:
+    """The plain echo handler."""
+    ws = web.WebSocketResponse()
+    await ws.prepare(request)
+    async for msg in ws:
+        await ws.send_str(msg.data)
+    return ws
+
+
 async def echo_texts(peer: RawPeer, texts: list[str]) -> list[str]:
     got = []
     for text in texts:
@@ -100,14 +109,7 @@ async def test_a_parked_handler_runs_as_its_task_in_its_context(resumes: Resumes
 
 
 async def test_several_frames_in_one_read_keep_their_order(resumes: Resumes) -> None:
-    async def handler(request: web.Request) -> web.WebSocketResponse:
-        ws = web.WebSocketResponse()
-        await ws.prepare(request)
-        async for msg in ws:
-            await ws.send_str(msg.data)
-        return ws
-
-    async with peer_of(handler) as peer:
+    async with peer_of(echo) as peer:
         assert await echo_texts(peer, ["warm"]) == ["warm"]
         peer.send(b"".join(_frames([f"x{i}" for i in range(6)])))
         got = [(await peer.receive()).data for _ in range(6)]
@@ -306,13 +308,6 @@ async def test_without_the_task_hooks_messages_wake_the_task(
     resumed: list[Any] = []
     monkeypatch.setattr(_inline.Parking, "resume", lambda self, value: resumed.append(value))
 
-    async def handler(request: web.Request) -> web.WebSocketResponse:
-        ws = web.WebSocketResponse()
-        await ws.prepare(request)
-        async for msg in ws:
-            await ws.send_str(msg.data)
-        return ws
-
-    async with peer_of(handler) as peer:
+    async with peer_of(echo) as peer:
         assert await echo_texts(peer, ["a", "b", "c"]) == ["a", "b", "c"]
     assert resumed == []
