@@ -31,7 +31,7 @@ from typing import Final, TypeGuard
 
 from ._parser_base import _END
 from .models import HttpVersion11, RawRequestMessage
-from .parser import RequestEvent
+from .parser import SECRET_FIELD_NAMES, RequestEvent
 
 __all__ = ("KnownRequests", "PrivateRequest", "private_events")
 
@@ -47,7 +47,10 @@ REST_FOR: Final = 1024
 # Fields whose values must not outlive the connection that sent them, found in the
 # head bytes (every field line follows a CRLF; llhttp allows no space before the
 # colon). Codings need no check: a chunked or compressed body shows in the head event.
-_SECRET: Final = re.compile(rb"\r\n(?:cookie|authorization|proxy-authorization):", re.IGNORECASE)
+_SECRET: Final = re.compile(
+    rb"\r\n(?:%b):" % b"|".join(re.escape(name.encode()) for name in SECRET_FIELD_NAMES),
+    re.IGNORECASE,
+)
 
 # A whole request a connection keeps for itself: head bytes, head event, body length.
 PrivateRequest = tuple[bytes, RawRequestMessage, int]

@@ -118,9 +118,8 @@ _HEADS_BYTES: Final = 2048
 # Heads with these fields are never kept in _HEADS: a process-wide table must not hold
 # a secret after the connection that sent it is gone. The parser's ``own_fields``
 # keeps the last one for the connection that sent it instead.
-_SECRET_FIELDS: Final = tuple(
-    istr(name) for name in ("Authorization", "Cookie", "Proxy-Authorization")
-)
+SECRET_FIELD_NAMES: Final = ("Authorization", "Cookie", "Proxy-Authorization")
+_SECRET_FIELDS: Final = tuple(istr(name) for name in SECRET_FIELD_NAMES)
 
 
 class HttpRequestParser(_ParserBase):

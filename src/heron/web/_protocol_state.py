@@ -74,20 +74,24 @@ class ParserPool:
         self.free: list[HttpRequestParser] = []
         self.known = KnownRequests()
 
-    def take(self) -> HttpRequestParser:
-        """A parser at rest from the pool, or a fresh one when the pool is empty."""
+    def take(self, own_fields: OwnFields | None = None) -> HttpRequestParser:
+        """A parser at rest from the pool, or a fresh one when the pool is empty,
+        given the taking connection's ``own_fields`` (see HttpRequestParser)."""
         # pop() and IndexError, not a check first: the pool is shared by the loops of
         # every thread, another may take the last parser between the two.
         try:
-            return self.free.pop()
+            parser = self.free.pop()
         except IndexError:
             line, field, headers, decompress = self.args
-            return HttpRequestParser(
+            parser = HttpRequestParser(
                 max_line_size=line,
                 max_field_size=field,
                 max_headers=headers,
                 auto_decompress=decompress,
             )
+        if own_fields is not None:
+            parser.own_fields = own_fields
+        return parser
 
     def give(self, parser: HttpRequestParser) -> None:
         """Keep ``parser`` (already released) for another connection, up to ``MAX_FREE``."""

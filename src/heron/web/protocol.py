@@ -152,9 +152,7 @@ class RequestHandler(Upgrades, Closing, ErrorReplies):
                 # This connection's own repeat: a head with its cookies or credentials.
                 events = private_events(self._private, data)
             if events is None:
-                parser = self._parser = self._pool.take()
-                if self._own_fields is not None:
-                    parser.own_fields = self._own_fields
+                parser = self._parser = self._pool.take(self._own_fields)
                 try:
                     events = parser.feed_data(data)
                 except HttpProcessingError as exc:
@@ -209,9 +207,7 @@ class RequestHandler(Upgrades, Closing, ErrorReplies):
         parser = self._parser
         if parser is None:
             # The first bytes of a request on an idle connection: take a parser.
-            parser = self._parser = self._pool.take()
-            if self._own_fields is not None:
-                parser.own_fields = self._own_fields
+            parser = self._parser = self._pool.take(self._own_fields)
         try:
             events = parser.feed_data(data)
         except HttpProcessingError as exc:
